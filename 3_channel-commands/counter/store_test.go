@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/labtest"
+)
+
+// TestMain fails the package if any test leaves a goroutine behind, such as
+// a manager that was never stopped.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestCounter(t *testing.T) {
+	store := NewStore()
+	t.Cleanup(store.Close)
+	labtest.CounterSuite(t, counterapi.NewHandler(store))
+}
+
+// Every command's reply channel has room for its result, so a caller that
+// never reads its reply (its client has gone) cannot hold the manager up.
+func TestManagerDoesNotWaitForGoneCaller(t *testing.T) {
+	store := NewStore()
+	store.cmds <- newCommand(incOp, "i", 0) // and never read its reply
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	val, err := store.Get(ctx, "i")
+	require.NoError(t, err, "the manager is stuck on the abandoned reply")
+	assert.Equal(t, int64(1), val)
+	store.Close() // not deferred: after a failure it would wait forever for the stuck manager
+}
+
+// A caller whose context ends while the manager is busy gives up at once
+// instead of queueing behind it.
+func TestCallerGivesUpWhenContextEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := &Store{cmds: make(chan command), done: make(chan struct{})} // nobody receives: a manager that never comes back
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+
+		start := time.Now()
+		err := busy.Inc(ctx, "i")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, time.Second, time.Since(start), "gave up exactly at the deadline")
+	})
+}
+
+func TestCloseStopsManager(t *testing.T) {
+	store := NewStore()
+	store.Close()
+	store.Close() // a second Close is harmless
+
+	select {
+	case <-store.done:
+	default:
+		t.Fatal("Close returned before the manager did")
+	}
+	assert.ErrorIs(t, store.Set(t.Context(), "i", 1), ErrClosed)
+	_, err := store.Get(t.Context(), "i")
+	assert.ErrorIs(t, err, ErrClosed)
+}
+
+func BenchmarkStore(b *testing.B) {
+	labtest.BenchmarkCounterStore(b, func() counterapi.Store { return NewStore() }, labtest.SerialAndParallel)
+}

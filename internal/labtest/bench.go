@@ -1,0 +1,64 @@
+package labtest
+
+import (
+	"context"
+	"testing"
+
+	"concurrencylab/internal/counterapi"
+)
+
+// BenchMode says whether a store may be benchmarked from many goroutines.
+type BenchMode int
+
+const (
+	SerialOnly        BenchMode = iota // the naive store: it crashes in parallel
+	SerialAndParallel                  // the safe stores
+)
+
+// BenchmarkCounterStore measures a store's operations directly, without
+// HTTP: one goroutine at a time ("serial"), the cost of the synchronization
+// alone, and with b.RunParallel ("parallel", GOMAXPROCS goroutines at once
+// on one counter, set with -cpu), its cost under contention. A store with a
+// Close method is closed after each run.
+func BenchmarkCounterStore(b *testing.B, newStore func() counterapi.Store, mode BenchMode) {
+	ctx := context.Background()
+	ops := []struct {
+		name string
+		op   func(counterapi.Store) error
+	}{
+		{"Inc", func(s counterapi.Store) error { return s.Inc(ctx, "i") }},
+		{"Get", func(s counterapi.Store) error { _, err := s.Get(ctx, "i"); return err }},
+	}
+	for _, o := range ops {
+		b.Run(o.name+"/serial", func(b *testing.B) {
+			s := open(b, newStore)
+			for b.Loop() {
+				if err := o.op(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		if mode == SerialOnly {
+			continue
+		}
+		b.Run(o.name+"/parallel", func(b *testing.B) {
+			s := open(b, newStore)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := o.op(s); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+func open(b *testing.B, newStore func() counterapi.Store) counterapi.Store {
+	s := newStore()
+	if c, ok := s.(interface{ Close() }); ok {
+		b.Cleanup(c.Close)
+	}
+	return s
+}

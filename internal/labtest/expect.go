@@ -1,0 +1,170 @@
+// Package labtest is the lab's test kit: conformance suites that run a
+// subject's versions over real loopback HTTP, an expected-failure runner that
+// proves a naive version breaks the way its seed says, and benchmarks.
+package labtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A Failure is one way a naive version is expected to break, recognized by
+// a line of the output of the child process that ran it.
+type Failure struct {
+	Name    string
+	Pattern *regexp.Regexp
+}
+
+// The failures the seeds show.
+var (
+	DataRace            = Failure{"data race", regexp.MustCompile(`^WARNING: DATA RACE`)}
+	ConcurrentMapWrites = Failure{"concurrent map writes", regexp.MustCompile(`^fatal error: concurrent map (writes|read and map write|iteration and map write)`)}
+	LostUpdates         = Failure{"lost updates", regexp.MustCompile(lostUpdatesMarker)}
+)
+
+// ExerciseEnv names the environment variable that turns on exercise mode:
+// with LAB_EXERCISE=1, a naive version's tests demand that it pass like the
+// safe versions, so a learner who fixes it sees green.
+const ExerciseEnv = "LAB_EXERCISE"
+
+const (
+	// childEnv tells a re-executed test binary which test it runs as the
+	// expected-to-fail child.
+	childEnv = "LAB_EXPECTED_FAILURE_CHILD"
+	// childTimeout bounds a child that neither fails nor finishes.
+	childTimeout = 2 * time.Minute
+)
+
+// ExpectFailure proves that run fails in one of the ways in anyOf, without
+// failing the test that calls it.
+//
+// It re-executes the current test binary as a child process that runs only
+// the calling test, with run executed for real. The child is expected to
+// fail: a race report, a fatal error or a panic kills it, or run reports an
+// error. The caller passes if the child failed and its output has a line
+// matching one of anyOf; that line, with the first stack frame outside the
+// Go runtime when there is one, is logged as the evidence. With GORACE's
+// halt_on_error the child stops at the first race report.
+//
+// In exercise mode (LAB_EXERCISE=1) there is no child: run must pass here.
+func ExpectFailure(t *testing.T, run func(t *testing.T), anyOf ...Failure) {
+	t.Helper()
+	if os.Getenv(ExerciseEnv) == "1" {
+		t.Log("exercise mode: this version must pass the same suite as the safe versions")
+		run(t)
+		return
+	}
+	if os.Getenv(childEnv) == t.Name() {
+		run(t)
+		return
+	}
+	if len(anyOf) == 0 {
+		t.Fatal("ExpectFailure needs at least one expected Failure")
+	}
+
+	out, err := runChild(t)
+	if err == nil {
+		t.Fatalf("the child passed, but it should have failed with %s.\nIts output:\n%s", names(anyOf), tail(out))
+	}
+	if evidence, ok := findEvidence(out, anyOf); ok {
+		t.Logf("failed as expected (%s): %s", names(anyOf), evidence)
+		return
+	}
+	t.Fatalf("the child failed (%v), but not with %s.\nIts output:\n%s", err, names(anyOf), tail(out))
+}
+
+// runChild re-runs the calling test alone in a child process and returns its
+// combined output and its exit error.
+func runChild(t *testing.T) ([]byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), childTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+runPattern(t.Name()), "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name(), "GORACE=halt_on_error=1")
+	out, err := cmd.CombinedOutput()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("the child did not finish within %v.\nIts output:\n%s", childTimeout, tail(out))
+	}
+	return out, err
+}
+
+// runPattern is a -test.run pattern that matches exactly the test name.
+func runPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
+}
+
+// findEvidence returns the first output line that matches one of failures,
+// followed by the first stack frame after it that is outside GOROOT.
+func findEvidence(out []byte, failures []Failure) (string, bool) {
+	lines := strings.Split(string(out), "\n")
+	for i, line := range lines {
+		line = strings.TrimSpace(line)
+		for _, f := range failures {
+			if f.Pattern.MatchString(line) {
+				if frame := firstOwnFrame(lines[i+1:]); frame != "" {
+					return line + " in " + frame, true
+				}
+				return line, true
+			}
+		}
+	}
+	return "", false
+}
+
+// firstOwnFrame looks through the next lines of a stack trace for the first
+// frame whose file is outside GOROOT and returns it as "func (file:line)".
+func firstOwnFrame(lines []string) string {
+	const window = 40
+	goroot := runtime.GOROOT()
+	for i := 1; i < len(lines) && i < window; i++ {
+		file := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(file, "/") || !strings.Contains(file, ".go:") {
+			continue
+		}
+		if goroot != "" && strings.HasPrefix(file, goroot) {
+			continue
+		}
+		file, _, _ = strings.Cut(file, " +0x")
+		return strings.TrimSpace(lines[i-1]) + " (" + file + ")"
+	}
+	return ""
+}
+
+func names(fs []Failure) string {
+	var b strings.Builder
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		b.WriteString(f.Name)
+	}
+	return b.String()
+}
+
+// tail returns the last lines of out, enough to read a failure.
+func tail(out []byte) string {
+	const keep = 60
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > keep {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,125 @@
+// Package server starts every lab server the same way: the -addr and -v
+// flags, timeouts, a one-line start-up message, request logging only when
+// asked, and a graceful shutdown on SIGINT or SIGTERM.
+package server
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// DefaultAddr is loopback only: a lab server is not for the network.
+const DefaultAddr = "127.0.0.1:8000"
+
+// Timeouts. A client has readHeaderTimeout to send its request headers (so a
+// slow client cannot hold a connection open without asking anything), an idle
+// keep-alive connection is closed after idleTimeout, and on shutdown requests
+// in flight get shutdownTimeout to finish before their connections are cut.
+const (
+	readHeaderTimeout = 5 * time.Second
+	idleTimeout       = 60 * time.Second
+	shutdownTimeout   = 10 * time.Second
+)
+
+// Config is what the command line sets.
+type Config struct {
+	Addr    string // host:port to listen on
+	Verbose bool   // log every request
+}
+
+// Flags registers -addr and -v on fs and returns the Config they fill in
+// when fs is parsed.
+func Flags(fs *flag.FlagSet) *Config {
+	cfg := &Config{}
+	fs.StringVar(&cfg.Addr, "addr", DefaultAddr, "address to listen on")
+	fs.BoolVar(&cfg.Verbose, "v", false, "log every request")
+	return cfg
+}
+
+// Main parses the command line, serves h until SIGINT or SIGTERM, shuts down
+// gracefully and returns. It exits the process with status 1 if the server
+// cannot start. Flags of the caller's own must be registered on
+// flag.CommandLine before Main is called.
+func Main(h http.Handler) {
+	cfg := Flags(flag.CommandLine)
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, *cfg, h); err != nil {
+		slog.Error("server failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+// Run listens on cfg.Addr and serves h until ctx ends.
+func Run(ctx context.Context, cfg Config, h http.Handler) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, ln, cfg, h)
+}
+
+// Serve serves h on ln until ctx ends, then stops accepting connections and
+// waits up to shutdownTimeout for requests in flight. It returns nil after a
+// clean shutdown.
+func Serve(ctx context.Context, ln net.Listener, cfg Config, h http.Handler) error {
+	logger := slog.Default()
+	if cfg.Verbose {
+		h = logRequests(logger, h)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("listening", "url", "http://"+ln.Addr().String())
+
+	select {
+	case err := <-served:
+		return err // Serve failed before anyone asked it to stop.
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// logRequests logs one line per request with its status and duration.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		start := time.Now()
+		next.ServeHTTP(ww, r)
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK // the handler wrote nothing: net/http sends 200
+		}
+		logger.Info("request",
+			"method", r.Method, "uri", r.URL.RequestURI(), "status", status,
+			"bytes", ww.BytesWritten(), "duration", time.Since(start), "remote", r.RemoteAddr)
+	})
+}
