@@ -53,7 +53,8 @@ const (
 // error. The caller passes if the child failed and its output has a line
 // matching one of anyOf; that line, with the first stack frame outside the
 // Go runtime when there is one, is logged as the evidence. With GORACE's
-// halt_on_error the child stops at the first race report.
+// halt_on_error the child stops at the first race report, and without
+// atexit_sleep_ms it exits at once.
 //
 // In exercise mode (LAB_EXERCISE=1) there is no child: run must pass here.
 func ExpectFailure(t *testing.T, run func(t *testing.T), anyOf ...Failure) {
@@ -89,7 +90,7 @@ func runChild(t *testing.T) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(t.Context(), childTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+runPattern(t.Name()), "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), childEnv+"="+t.Name(), "GORACE=halt_on_error=1")
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name(), "GORACE=halt_on_error=1 atexit_sleep_ms=0")
 	out, err := cmd.CombinedOutput()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatalf("the child did not finish within %v.\nIts output:\n%s", childTimeout, tail(out))

@@ -34,8 +34,9 @@ const (
 
 // Config is what the command line sets.
 type Config struct {
-	Addr    string // host:port to listen on
-	Verbose bool   // log every request
+	Addr    string       // host:port to listen on
+	Verbose bool         // log every request
+	Logger  *slog.Logger // where to log; nil means slog.Default()
 }
 
 // Flags registers -addr and -v on fs and returns the Config they fill in
@@ -75,17 +76,11 @@ func Run(ctx context.Context, cfg Config, h http.Handler) error {
 // waits up to shutdownTimeout for requests in flight. It returns nil after a
 // clean shutdown.
 func Serve(ctx context.Context, ln net.Listener, cfg Config, h http.Handler) error {
-	logger := slog.Default()
-	if cfg.Verbose {
-		h = logRequests(logger, h)
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-
+	srv := newHTTPServer(logger, cfg.Verbose, h)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("listening", "url", "http://"+ln.Addr().String())
@@ -106,6 +101,20 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, h http.Handler) err
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// newHTTPServer returns a server for h with the lab's timeouts, logging to
+// logger, and logging every request too if verbose.
+func newHTTPServer(logger *slog.Logger, verbose bool, h http.Handler) *http.Server {
+	if verbose {
+		h = logRequests(logger, h)
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // logRequests logs one line per request with its status and duration.

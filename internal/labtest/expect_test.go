@@ -1,0 +1,49 @@
+package labtest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestRunPatternMatchesOnlyThatTest(t *testing.T) {
+	assert.Equal(t, `^TestA\.b$/^sub_\(x\)$`, runPattern("TestA.b/sub_(x)"))
+}
+
+func TestFindEvidence(t *testing.T) {
+	raceReport := `=== RUN   TestCounterIsBroken
+==================
+WARNING: DATA RACE
+Write at 0x00c0001a2b40 by goroutine 31:
+  runtime.mapassign_faststr()
+      /usr/local/go/src/internal/runtime/maps/runtime_faststr.go:263 +0x0
+  concurrencylab/1_naive-race/counter.(*Store).Inc()
+      /work/main/1_naive-race/counter/store.go:46 +0x1b4
+`
+	fatal := `fatal error: concurrent map writes
+
+goroutine 2319 [running]:
+internal/runtime/maps.fatal({0x6ecf75?, 0x15?})
+	/usr/local/go/src/runtime/panic.go:1058 +0x18
+main.(*Store).Inc(0xc000094ba0, {0x74a300, 0xc0004948c0}, {0xc000270eee, 0x1})
+	/work/main/1_naive-race/counter/store.go:46 +0x42a
+`
+	lost := `    counter.go:75: lost updates: 200 workers sent 20000 increments, and the store says "hits: 19987"
+--- FAIL: TestCounterIsBroken (1.02s)
+`
+	for _, tc := range []struct {
+		name, out, want string
+		ok             bool
+	}{
+		{"race", raceReport, "WARNING: DATA RACE in concurrencylab/1_naive-race/counter.(*Store).Inc() (/work/main/1_naive-race/counter/store.go:46)", true},
+		{"fatal", fatal, "fatal error: concurrent map writes in main.(*Store).Inc(0xc000094ba0, {0x74a300, 0xc0004948c0}, {0xc000270eee, 0x1}) (/work/main/1_naive-race/counter/store.go:46)", true},
+		{"lost", lost, `counter.go:75: lost updates: 200 workers sent 20000 increments, and the store says "hits: 19987"`, true},
+		{"clean", "=== RUN   TestX\n--- FAIL: TestX\n", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := findEvidence([]byte(tc.out), []Failure{DataRace, ConcurrentMapWrites, LostUpdates})
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
