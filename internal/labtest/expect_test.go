@@ -33,7 +33,7 @@ main.(*Store).Inc(0xc000094ba0, {0x74a300, 0xc0004948c0}, {0xc000270eee, 0x1})
 `
 	for _, tc := range []struct {
 		name, out, want string
-		ok             bool
+		ok              bool
 	}{
 		{"race", raceReport, "WARNING: DATA RACE in concurrencylab/1_naive-race/counter.(*Store).Inc() (/work/main/1_naive-race/counter/store.go:46)", true},
 		{"fatal", fatal, "fatal error: concurrent map writes in main.(*Store).Inc(0xc000094ba0, {0x74a300, 0xc0004948c0}, {0xc000270eee, 0x1}) (/work/main/1_naive-race/counter/store.go:46)", true},
