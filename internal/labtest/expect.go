@@ -74,10 +74,12 @@ func ExpectFailure(t *testing.T, run func(t *testing.T), anyOf ...Failure) {
 
 	out, err := runChild(t)
 	if err == nil {
-		t.Fatalf("the child passed, but it should have failed with %s.\nIts output:\n%s", names(anyOf), tail(out))
+		t.Fatalf("the child passed, but it should have failed with %s.\n"+
+			"(If you fixed this version as an exercise, run its tests with %s=1.)\nIts output:\n%s",
+			names(anyOf), ExerciseEnv, tail(out))
 	}
-	if evidence, ok := findEvidence(out, anyOf); ok {
-		t.Logf("failed as expected (%s): %s", names(anyOf), evidence)
+	if f, evidence, ok := findEvidence(out, anyOf); ok {
+		t.Logf("failed as expected, with %s: %s", f.Name, evidence)
 		return
 	}
 	t.Fatalf("the child failed (%v), but not with %s.\nIts output:\n%s", err, names(anyOf), tail(out))
@@ -108,21 +110,22 @@ func runPattern(name string) string {
 }
 
 // findEvidence returns the first output line that matches one of failures,
-// followed by the first stack frame after it that is outside GOROOT.
-func findEvidence(out []byte, failures []Failure) (string, bool) {
+// followed by the first stack frame after it that is outside GOROOT, and the
+// failure it matched.
+func findEvidence(out []byte, failures []Failure) (Failure, string, bool) {
 	lines := strings.Split(string(out), "\n")
 	for i, line := range lines {
 		line = strings.TrimSpace(line)
 		for _, f := range failures {
 			if f.Pattern.MatchString(line) {
 				if frame := firstOwnFrame(lines[i+1:]); frame != "" {
-					return line + " in " + frame, true
+					return f, line + " in " + frame, true
 				}
-				return line, true
+				return f, line, true
 			}
 		}
 	}
-	return "", false
+	return Failure{}, "", false
 }
 
 // firstOwnFrame looks through the next lines of a stack trace for the first
@@ -139,7 +142,11 @@ func firstOwnFrame(lines []string) string {
 			continue
 		}
 		file, _, _ = strings.Cut(file, " +0x")
-		return strings.TrimSpace(lines[i-1]) + " (" + file + ")"
+		fn := strings.TrimSpace(lines[i-1])
+		if args := strings.LastIndex(fn, "("); args > 0 && strings.HasSuffix(fn, ")") {
+			fn = fn[:args] + "()" // drop the argument words of a panic's trace
+		}
+		return fn + " at " + file
 	}
 	return ""
 }
