@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -68,6 +70,12 @@ func TestCloseStopsManager(t *testing.T) {
 	assert.ErrorIs(t, store.Set(t.Context(), "i", 1), ErrClosed)
 	_, err := store.Get(t.Context(), "i")
 	assert.ErrorIs(t, err, ErrClosed)
+
+	// Over HTTP, a store that has stopped is a 503, not a hang.
+	rec := httptest.NewRecorder()
+	counterapi.NewHandler(store).ServeHTTP(rec, httptest.NewRequest("GET", "/get?name=i", nil))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Equal(t, "counter store unavailable: counter store closed\n", rec.Body.String())
 }
 
 func BenchmarkStore(b *testing.B) {
