@@ -1,10 +1,12 @@
 // Package server starts every lab server the same way: the -addr and -v
-// flags, timeouts, a one-line start-up message, request logging only when
-// asked, and a graceful shutdown on SIGINT or SIGTERM.
+// flags (and -tls where a server offers it), timeouts, a one-line start-up
+// message, request logging only when asked, and a graceful shutdown on SIGINT
+// or SIGTERM.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,6 +39,12 @@ type Config struct {
 	Addr    string       // host:port to listen on
 	Verbose bool         // log every request
 	Logger  *slog.Logger // where to log; nil means slog.Default()
+	TLS     TLSConfig    // HTTPS, if TLS.Enabled
+
+	// OnShutdown, if set, is called when shutdown begins, so that handlers
+	// that wait (a matchmaker's clients) can answer at once instead of
+	// holding the shutdown up.
+	OnShutdown func()
 }
 
 // Flags registers -addr and -v on fs and returns the Config they fill in
@@ -50,14 +58,19 @@ func Flags(fs *flag.FlagSet) *Config {
 
 // Main parses the command line, serves h until SIGINT or SIGTERM, shuts down
 // gracefully and returns. It exits the process with status 1 if the server
-// cannot start. Flags of the caller's own must be registered on
-// flag.CommandLine before Main is called.
+// cannot start.
 func Main(h http.Handler) {
 	cfg := Flags(flag.CommandLine)
 	flag.Parse()
+	MainWithConfig(*cfg, h)
+}
+
+// MainWithConfig is Main for a caller that has parsed its own flags: it
+// serves h as cfg says until SIGINT or SIGTERM.
+func MainWithConfig(cfg Config, h http.Handler) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := Run(ctx, *cfg, h); err != nil {
+	if err := Run(ctx, cfg, h); err != nil {
 		slog.Error("server failed", "err", err)
 		os.Exit(1)
 	}
@@ -81,9 +94,26 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, h http.Handler) err
 		logger = slog.Default()
 	}
 	srv := newHTTPServer(logger, cfg.Verbose, h)
+	if cfg.OnShutdown != nil {
+		srv.RegisterOnShutdown(cfg.OnShutdown)
+	}
+	serve, scheme := srv.Serve, "http"
+	if cfg.TLS.Enabled {
+		cert, source, err := cfg.TLS.certificate()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		// ServeTLS offers HTTP/2 as well as HTTP/1.1 (ALPN), as the seed's
+		// server did.
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		serve = func(ln net.Listener) error { return srv.ServeTLS(ln, "", "") }
+		scheme = "https"
+		logger.Info("TLS with HTTP/2", "certificate", source)
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info("listening", "url", "http://"+ln.Addr().String())
+	go func() { served <- serve(ln) }()
+	logger.Info("listening", "url", scheme+"://"+ln.Addr().String())
 
 	select {
 	case err := <-served:
