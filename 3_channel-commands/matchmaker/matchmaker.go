@@ -1,0 +1,158 @@
+// Command matchmaker pairs clients two by two: GET / waits until another
+// client asks, then both get each other's id (see internal/matchapi). One
+// owner goroutine holds the waiting queue; handlers send it join and leave
+// commands, each with a channel for the answer.
+//
+// SAFE: only the owner can reach the queue (it is declared inside the
+// owner), and the owner runs one command at a time, so a join dequeues a
+// peer or enqueues the caller in one step, and a leave either takes the
+// client off the queue or finds that a peer already took it. Prove it:
+//
+//	go test -race ./3_channel-commands/matchmaker
+//
+// or run it and hammer it: every request is paired, and /stats balances.
+//
+//	go run ./3_channel-commands/matchmaker &
+//	go tool hey -n 20000 -c 200 http://127.0.0.1:8000/
+//	curl 127.0.0.1:8000/stats
+//
+// Compare with the mutex version: diff 2_mutex/matchmaker 3_channel-commands/matchmaker.
+package main
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+
+	"concurrencylab/internal/matchapi"
+)
+
+// ErrClosed is returned by calls made after Close.
+var ErrClosed = errors.New("matchmaker closed")
+
+// Matchmaker is the handlers' side of the owner goroutine: it holds
+// channels only, never the queue.
+type Matchmaker struct {
+	joins     chan<- join                // handlers send; the owner receives
+	leaves    chan<- leave               // handlers send; the owner receives
+	snapshots chan<- chan matchapi.Stats // handlers send a reply channel; the owner answers on it
+	stop      chan struct{}              // closed by Close to end the owner
+	done      chan struct{}              // closed by the owner when it has returned
+	closeOnce sync.Once                  // Close closes stop once
+}
+
+// join asks for a peer for id.
+type join struct {
+	id    string
+	match chan matchapi.Match // room for one: the owner sends without waiting, at once or when a peer comes
+}
+
+// leave asks the owner to take a waiting client off the queue.
+type leave struct {
+	match chan matchapi.Match // the client's join.match: who is leaving
+	err   error               // why: its context's error
+	left  chan bool           // room for one; false means a peer took the client first
+}
+
+// NewMatchmaker starts the owner goroutine with nobody waiting. Close stops
+// it.
+func NewMatchmaker() *Matchmaker {
+	joins, leaves, snapshots := make(chan join), make(chan leave), make(chan chan matchapi.Stats)
+	m := &Matchmaker{joins: joins, leaves: leaves, snapshots: snapshots, stop: make(chan struct{}), done: make(chan struct{})}
+	go own(joins, leaves, snapshots, m.stop, m.done)
+	return m
+}
+
+// own owns the queue and the counts: it declares them, and nothing outside
+// this function can reach them. It runs one command at a time until stop
+// closes.
+func own(joins <-chan join, leaves <-chan leave, snapshots <-chan chan matchapi.Stats, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	var queue []join         // waiting clients, first come first
+	var stats matchapi.Stats // Waiting is left at 0: it is len(queue)
+	for {
+		select {
+		case <-stop:
+			return
+		case j := <-joins:
+			stats.Requests++
+			if len(queue) == 0 {
+				queue = append(queue, j)
+				break
+			}
+			peer := queue[0]
+			queue = queue[1:]
+			stats.Paired++
+			pairID := matchapi.PairID(stats.Paired)
+			peer.match <- matchapi.Match{Peer: j.id, PairID: pairID}
+			j.match <- matchapi.Match{Peer: peer.id, PairID: pairID}
+		case l := <-leaves:
+			i := slices.IndexFunc(queue, func(j join) bool { return j.match == l.match })
+			if i < 0 {
+				l.left <- false
+				break
+			}
+			queue = slices.Delete(queue, i, i+1)
+			if errors.Is(l.err, context.DeadlineExceeded) {
+				stats.TimedOut++
+			} else {
+				stats.Canceled++
+			}
+			l.left <- true
+		case reply := <-snapshots:
+			s := stats
+			s.Waiting = int64(len(queue))
+			reply <- s
+		}
+	}
+}
+
+// Close stops the owner and waits until it has returned. Calls after Close
+// return ErrClosed.
+func (m *Matchmaker) Close() {
+	m.closeOnce.Do(func() { close(m.stop) })
+	<-m.done
+}
+
+func (m *Matchmaker) Join(ctx context.Context, id string) (matchapi.Match, error) {
+	j := join{id: id, match: make(chan matchapi.Match, 1)}
+	select {
+	case m.joins <- j:
+	case <-ctx.Done():
+		return matchapi.Match{}, ctx.Err() // the owner never saw this client
+	case <-m.done:
+		return matchapi.Match{}, ErrClosed
+	}
+	select {
+	case match := <-j.match:
+		return match, nil
+	case <-ctx.Done():
+	case <-m.done:
+		return matchapi.Match{}, ErrClosed
+	}
+	l := leave{match: j.match, err: ctx.Err(), left: make(chan bool, 1)}
+	select {
+	case m.leaves <- l:
+	case <-m.done:
+		return matchapi.Match{}, ErrClosed
+	}
+	if <-l.left {
+		return matchapi.Match{}, ctx.Err()
+	}
+	// A peer took this client just as ctx ended, and the owner has already
+	// sent the match.
+	return <-j.match, nil
+}
+
+func (m *Matchmaker) Stats(ctx context.Context) (matchapi.Stats, error) {
+	reply := make(chan matchapi.Stats, 1)
+	select {
+	case m.snapshots <- reply:
+		return <-reply, nil
+	case <-ctx.Done():
+		return matchapi.Stats{}, ctx.Err()
+	case <-m.done:
+		return matchapi.Stats{}, ErrClosed
+	}
+}

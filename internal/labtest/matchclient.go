@@ -1,0 +1,273 @@
+package labtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"concurrencylab/internal/matchapi"
+)
+
+// matchClient talks to one matchmaker server.
+type matchClient struct {
+	base string
+	http *http.Client
+}
+
+// joined is what one client got from GET /.
+type joined struct {
+	id     string
+	status int
+	peer   string // 200: the peer's id
+	pairID string // 200: the Pair-Id header
+	body   string
+	err    error
+}
+
+// outcome describes what the client got, for a test failure.
+func (j joined) outcome() string {
+	if j.err != nil {
+		return "no answer: " + j.err.Error()
+	}
+	return fmt.Sprintf("%d %q", j.status, j.body)
+}
+
+// join asks for a peer as id (no id if empty) and waits for the answer.
+func (c *matchClient) join(ctx context.Context, id string) joined {
+	j := joined{id: id}
+	target := c.base + "/"
+	if id != "" {
+		target += "?id=" + url.QueryEscape(id)
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", target, nil)
+	if err != nil {
+		j.err = err
+		return j
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		j.err = err
+		return j
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	j.status, j.body, j.err = resp.StatusCode, string(body), err
+	if j.status == http.StatusOK {
+		j.peer = strings.TrimSuffix(j.body, "\n")
+		j.pairID = resp.Header.Get(matchapi.PairIDHeader)
+	}
+	return j
+}
+
+// joinAsync joins in a new goroutine; the answer comes on the channel.
+func (c *matchClient) joinAsync(ctx context.Context, id string) <-chan joined {
+	done := make(chan joined, 1)
+	go func() { done <- c.join(ctx, id) }()
+	return done
+}
+
+// do sends one request and returns the status and the whole body.
+func (c *matchClient) do(method, target string) (int, string, error) {
+	return c.doContext(context.Background(), method, target)
+}
+
+func (c *matchClient) doContext(ctx context.Context, method, target string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+target, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+// stats returns the server's /stats.
+func (c *matchClient) stats(t *testing.T) matchapi.Stats {
+	t.Helper()
+	s, err := c.getStats(t.Context())
+	require.NoError(t, err)
+	return s
+}
+
+func (c *matchClient) getStats(ctx context.Context) (matchapi.Stats, error) {
+	var s matchapi.Stats
+	status, body, err := c.doContext(ctx, "GET", "/stats")
+	if err != nil {
+		return s, err
+	}
+	if status != http.StatusOK {
+		return s, fmt.Errorf("GET /stats: %d %q", status, body)
+	}
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		return s, fmt.Errorf("GET /stats: %w in %q", err, body)
+	}
+	return s, nil
+}
+
+// awaitStats polls /stats until cond holds, and fails the test if it does
+// not within awaitTimeout. It returns the stats that satisfied cond.
+func (c *matchClient) awaitStats(t *testing.T, what string, cond func(matchapi.Stats) bool) matchapi.Stats {
+	t.Helper()
+	const awaitTimeout, poll = 10 * time.Second, time.Millisecond
+	deadline := time.Now().Add(awaitTimeout)
+	for {
+		s := c.stats(t)
+		if cond(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s; /stats is %+v", awaitTimeout, what, s)
+		}
+		time.Sleep(poll)
+	}
+}
+
+// checkPairs asserts that every 200 in results names a peer whose own
+// answer names it back, with the same pair id, that no client is in two
+// pairs and no pair id is used by two pairs, and that no one was paired
+// with a client that had left (a client that got no 200).
+func checkPairs(t *testing.T, results []joined) {
+	t.Helper()
+	byID := make(map[string]joined, len(results))
+	for _, r := range results {
+		require.NotContains(t, byID, r.id, "the test gave two clients one id")
+		byID[r.id] = r
+	}
+	members := make(map[string][]string) // pair id -> the clients that got it
+	for _, r := range results {
+		if r.status != http.StatusOK {
+			continue
+		}
+		members[r.pairID] = append(members[r.pairID], r.id)
+		peer, ok := byID[r.peer]
+		switch {
+		case !ok:
+			t.Errorf("%s was told its peer is %q, which is no client of this test", r.id, r.peer)
+		case peer.status != http.StatusOK:
+			t.Errorf("%s: %s was told its peer is %s, which got %s", ghostPeerMarker, r.id, peer.id, peer.outcome())
+		case peer.peer != r.id:
+			t.Errorf("%s was told its peer is %s, but %s was told %s", r.id, peer.id, peer.id, peer.peer)
+		case peer.pairID != r.pairID:
+			t.Errorf("%s and %s are a pair with two pair ids, %q and %q", r.id, peer.id, r.pairID, peer.pairID)
+		}
+	}
+	for pairID, ids := range members {
+		if pairID == "" || len(ids) != 2 {
+			t.Errorf("pair id %q was given to %d clients: %v", pairID, len(ids), ids)
+		}
+	}
+}
+
+// serveLoopback serves h on a 127.0.0.1 port for the rest of the test and
+// returns a client for it, over HTTP/1.1, or over HTTP/2 with TLS if h2.
+func serveLoopback(t *testing.T, h http.Handler, h2 bool) *matchClient {
+	srv := httptest.NewUnstartedServer(h)
+	var client *http.Client
+	if h2 {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+		client = srv.Client()
+		client.Transport.(*http.Transport).MaxIdleConnsPerHost = matchConcurrency
+	} else {
+		srv.Start()
+		client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: matchConcurrency}}
+	}
+	client.Timeout = clientTimeout
+	t.Cleanup(srv.Close)
+	t.Cleanup(client.CloseIdleConnections)
+	return &matchClient{base: srv.URL, http: client}
+}
+
+// clientTimeout bounds every request of a scenario on loopback, so that a
+// broken version fails the test instead of hanging it.
+const clientTimeout = 30 * time.Second
+
+// serveInBubble serves h in the current synctest bubble, over in-memory
+// connections (goroutines blocked on a loopback socket would keep the
+// bubble's fake clock from advancing). The server is closed by cleanup.
+func serveInBubble(t *testing.T, h http.Handler) *matchClient {
+	ln := newPipeListener()
+	srv := &http.Server{Handler: h}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	tr := &http.Transport{DialContext: ln.dial}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		srv.Close()
+		<-served
+	})
+	return &matchClient{base: "http://matchmaker.test", http: &http.Client{Transport: tr}}
+}
+
+// pipeListener is an in-memory net.Listener: each dial hands it the server
+// end of a new net.Pipe.
+type pipeListener struct {
+	conns     chan net.Conn
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	server, client := net.Pipe()
+	select {
+	case l.conns <- server:
+		return client, nil
+	case <-l.closed:
+		return nil, fmt.Errorf("dial: %w", net.ErrClosed)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
+
+// assertJoined asserts one client's answer.
+func assertJoined(t *testing.T, j joined, status int, peer string) {
+	t.Helper()
+	if !assert.NoError(t, j.err, "%s", j.id) {
+		return
+	}
+	assert.Equal(t, status, j.status, "%s: status; body %q", j.id, j.body)
+	if status == http.StatusOK {
+		assert.Equal(t, peer, j.peer, "%s: peer", j.id)
+	}
+}
