@@ -33,8 +33,10 @@ var (
 
 	IndexOutOfRange          = Failure{"index out of range", regexp.MustCompile(`^panic: runtime error: index out of range \[0\] with length 0`)}
 	WriteHeaderAfterFinished = Failure{"WriteHeader after the handler finished", regexp.MustCompile(`^panic: WriteHeader called after Handler finished`)}
-	GhostPeer                = Failure{"a client paired with one that had left", regexp.MustCompile(ghostPeerMarker)}
+	WrongPair                = Failure{"a wrong pair", regexp.MustCompile(wrongPairMarker + ": ")}
+	Unpaired                 = Failure{"clients not paired", regexp.MustCompile(unpairedMarker + ": ")}
 	UnbalancedStats          = Failure{"unbalanced /stats", regexp.MustCompile(unbalancedMarker)}
+	LeftQueued               = Failure{"a client left in the queue", regexp.MustCompile(leftQueuedMarker + ": ")}
 )
 
 // ExerciseEnv names the environment variable that turns on exercise mode:

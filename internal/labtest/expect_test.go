@@ -33,7 +33,7 @@ main.(*Store).Inc(0xc000094ba0, {0x74a300, 0xc0004948c0}, {0xc000270eee, 0x1})
 `
 	// A test's own message is the evidence as it is, even when lines that
 	// look like frames follow it.
-	ghost := `    matchmaker.go:265: paired with a client that had left: first was told its peer is alone, which got 408 "timeout waiting for peer\n"
+	ghost := `    matchmaker.go:266: wrong pair: first was told its peer is alone, a client that had left: it got 408 "timeout waiting for peer\n"
     matchmaker.go:270:
         	Error Trace:	/work/main/internal/labtest/matchclient.go:269
 `
@@ -50,12 +50,12 @@ concurrencylab/1_naive-race/matchmaker.(*ClientQueue).Dequeue(0xc000118000)
 		{"race", raceReport, "data race", "WARNING: DATA RACE in concurrencylab/1_naive-race/counter.(*Store).Inc() at /work/main/1_naive-race/counter/store.go:46", true},
 		{"fatal", fatal, "concurrent map writes", "fatal error: concurrent map writes in main.(*Store).Inc() at /work/main/1_naive-race/counter/store.go:46", true},
 		{"lost", lost, "lost updates", `counter.go:75: lost updates: 200 workers sent 20000 increments, and the store says "hits: 19987"`, true},
-		{"ghost", ghost, "a client paired with one that had left", `matchmaker.go:265: paired with a client that had left: first was told its peer is alone, which got 408 "timeout waiting for peer\n"`, true},
+		{"ghost", ghost, "a wrong pair", `matchmaker.go:266: wrong pair: first was told its peer is alone, a client that had left: it got 408 "timeout waiting for peer\n"`, true},
 		{"panic", panicked, "index out of range", "panic: runtime error: index out of range [0] with length 0 in concurrencylab/1_naive-race/matchmaker.(*ClientQueue).Dequeue() at /work/main/1_naive-race/matchmaker/client.go:37", true},
 		{"clean", "=== RUN   TestX\n--- FAIL: TestX\n", "", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, got, ok := findEvidence([]byte(tc.out), []Failure{DataRace, ConcurrentMapWrites, LostUpdates, GhostPeer, IndexOutOfRange})
+			f, got, ok := findEvidence([]byte(tc.out), []Failure{DataRace, ConcurrentMapWrites, LostUpdates, WrongPair, IndexOutOfRange})
 			assert.Equal(t, tc.ok, ok)
 			assert.Equal(t, tc.failure, f.Name)
 			assert.Equal(t, tc.want, got)

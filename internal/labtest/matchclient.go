@@ -139,15 +139,20 @@ func (c *matchClient) awaitStats(t *testing.T, what string, cond func(matchapi.S
 }
 
 // checkPairs asserts that every 200 in results names a peer whose own
-// answer names it back, with the same pair id, that no client is in two
-// pairs and no pair id is used by two pairs, and that no one was paired
-// with a client that had left (a client that got no 200).
+// answer names it back, with the same pair id; that no client is in two
+// pairs and no pair id is used by two pairs; and that no one was paired
+// with a client that had left (one that got no 200). Each failure starts
+// with wrongPairMarker.
 func checkPairs(t *testing.T, results []joined) {
 	t.Helper()
 	byID := make(map[string]joined, len(results))
 	for _, r := range results {
 		require.NotContains(t, byID, r.id, "the test gave two clients one id")
 		byID[r.id] = r
+	}
+	wrong := func(format string, args ...any) {
+		t.Helper()
+		t.Errorf(wrongPairMarker+": "+format, args...)
 	}
 	members := make(map[string][]string) // pair id -> the clients that got it
 	for _, r := range results {
@@ -158,18 +163,18 @@ func checkPairs(t *testing.T, results []joined) {
 		peer, ok := byID[r.peer]
 		switch {
 		case !ok:
-			t.Errorf("%s was told its peer is %q, which is no client of this test", r.id, r.peer)
+			wrong("%s was told its peer is %q, which is no client of this test", r.id, r.peer)
 		case peer.status != http.StatusOK:
-			t.Errorf("%s: %s was told its peer is %s, which got %s", ghostPeerMarker, r.id, peer.id, peer.outcome())
+			wrong("%s was told its peer is %s, a client that had left: it got %s", r.id, peer.id, peer.outcome())
 		case peer.peer != r.id:
-			t.Errorf("%s was told its peer is %s, but %s was told %s", r.id, peer.id, peer.id, peer.peer)
+			wrong("%s was told its peer is %s, but %s was told %s", r.id, peer.id, peer.id, peer.peer)
 		case peer.pairID != r.pairID:
-			t.Errorf("%s and %s are a pair with two pair ids, %q and %q", r.id, peer.id, r.pairID, peer.pairID)
+			wrong("%s and %s are a pair with two pair ids, %q and %q", r.id, peer.id, r.pairID, peer.pairID)
 		}
 	}
 	for pairID, ids := range members {
 		if pairID == "" || len(ids) != 2 {
-			t.Errorf("pair id %q was given to %d clients: %v", pairID, len(ids), ids)
+			wrong("pair id %q was given to %d clients: %v", pairID, len(ids), ids)
 		}
 	}
 }

@@ -51,12 +51,17 @@ const loadProcs = 8
 // loopbackPairTimeout is the pair timeout of the scenarios on loopback,
 // where every client should be paired long before it: a broken version
 // fails the test rather than hanging it.
-const loopbackPairTimeout = 20 * time.Second
+const loopbackPairTimeout = 10 * time.Second
 
-// ghostPeerMarker starts the error the suite reports when a client is
-// paired with one that had left, so that ExpectFailure can recognize it as
-// GhostPeer.
-const ghostPeerMarker = "paired with a client that had left"
+// wrongPairMarker starts the errors the suite reports when the pairs are
+// wrong (one member paired with a client that had left, pairs that do not
+// match up, a peer id that is no client), so that ExpectFailure can
+// recognize them as WrongPair.
+const wrongPairMarker = "wrong pair"
+
+// unpairedMarker starts the error the suite reports when clients that all
+// came while others were coming were not all paired.
+const unpairedMarker = "not paired"
 
 // unbalancedMarker starts the error the suite reports when a snapshot of
 // /stats does not account for every client exactly once.
@@ -159,16 +164,16 @@ func joinAll(t *testing.T, c *matchClient, n int) []joined {
 
 func requireAllPaired(t *testing.T, results []joined) {
 	t.Helper()
-	unpaired := 0
+	var unpaired []joined
 	for _, r := range results {
 		if r.err != nil || r.status != http.StatusOK {
-			if unpaired == 0 {
-				t.Errorf("%s was not paired: %s", r.id, r.outcome())
-			}
-			unpaired++
+			unpaired = append(unpaired, r)
 		}
 	}
-	require.Zero(t, unpaired, "clients not paired, of %d", len(results))
+	if len(unpaired) > 0 {
+		t.Fatalf("%s: %d clients of %d, such as %s, which got %s",
+			unpairedMarker, len(unpaired), len(results), unpaired[0].id, unpaired[0].outcome())
+	}
 }
 
 // balanceWatch polls /stats in the background and keeps the first snapshot
@@ -361,16 +366,29 @@ func shutdownAnswersWaiters(t *testing.T, newHandler NewMatchHandler) {
 		start := time.Now()
 		shutdown.Shutdown()
 		waiter := <-waiterAnswer
-		late := c.join(t.Context(), "late")
-
 		assert.Zero(t, time.Since(start), "answered at once")
-		for _, j := range []joined{waiter, late} {
-			assertJoined(t, j, http.StatusServiceUnavailable, "")
-			assert.Equal(t, "server shutting down\n", j.body)
-		}
+		assertJoined(t, waiter, http.StatusServiceUnavailable, "")
+		assert.Equal(t, "server shutting down\n", waiter.body)
+		assertNobodyWaits(t, c.stats(t))
+
+		late := c.join(t.Context(), "late")
+		assertJoined(t, late, http.StatusServiceUnavailable, "")
 		checkPairs(t, []joined{waiter, late})
 		assert.Equal(t, matchapi.Stats{Requests: 2, Canceled: 2}, c.stats(t))
 	})
+}
+
+// leftQueuedMarker starts the error the suite reports when a client that
+// has had its answer is still counted as waiting.
+const leftQueuedMarker = "left in the queue"
+
+// assertNobodyWaits asserts that stats, taken when every client has had its
+// answer, shows nobody waiting.
+func assertNobodyWaits(t *testing.T, s matchapi.Stats) {
+	t.Helper()
+	if s.Waiting != 0 {
+		t.Errorf("%s: every client has had its answer, but /stats says %d waiting", leftQueuedMarker, s.Waiting)
+	}
 }
 
 // badMatchInput: every bad request gets a one-line 4xx and changes nothing,
