@@ -1,8 +1,8 @@
 package labtest
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -167,17 +167,11 @@ func newCounterClient(t *testing.T, base string) *counterClient {
 
 // do sends one request and returns the status and the whole body.
 func (c *counterClient) do(method, target string) (int, string, error) {
-	req, err := http.NewRequest(method, c.base+target, nil)
+	resp, body, err := fetch(context.Background(), c.http, method, c.base+target)
 	if err != nil {
 		return 0, "", err
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), err
+	return resp.StatusCode, body, nil
 }
 
 // get returns the status and the body's one line, trimmed.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -51,19 +50,12 @@ func (c *matchClient) join(ctx context.Context, id string) joined {
 	if id != "" {
 		target += "?id=" + url.QueryEscape(id)
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", target, nil)
+	resp, body, err := fetch(ctx, c.http, "GET", target)
 	if err != nil {
 		j.err = err
 		return j
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		j.err = err
-		return j
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	j.status, j.body, j.err = resp.StatusCode, string(body), err
+	j.status, j.body = resp.StatusCode, body
 	if j.status == http.StatusOK {
 		j.peer = strings.TrimSuffix(j.body, "\n")
 		j.pairID = resp.Header.Get(matchapi.PairIDHeader)
@@ -84,17 +76,11 @@ func (c *matchClient) do(method, target string) (int, string, error) {
 }
 
 func (c *matchClient) doContext(ctx context.Context, method, target string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+target, nil)
+	resp, body, err := fetch(ctx, c.http, method, c.base+target)
 	if err != nil {
 		return 0, "", err
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), err
+	return resp.StatusCode, body, nil
 }
 
 // stats returns the server's /stats.
