@@ -8,9 +8,7 @@ import (
 )
 
 func main() {
-	cfg := server.Flags(flag.CommandLine)
-	cfg.TLSFlags(flag.CommandLine)
-	pairTimeout := flag.Duration("pair-timeout", matchapi.DefaultPairTimeout, "how long a client waits for a peer before a 408")
+	cfg, pairTimeout := matchapi.Flags(flag.CommandLine)
 	flag.Parse()
 
 	m := NewMatchmaker()

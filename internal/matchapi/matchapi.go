@@ -5,8 +5,11 @@ package matchapi
 
 import (
 	"context"
+	"flag"
 	"strconv"
 	"time"
+
+	"concurrencylab/internal/server"
 )
 
 // DefaultPairTimeout is how long a client waits for a peer before it gets a
@@ -56,4 +59,13 @@ type Matchmaker interface {
 
 	// Stats returns a consistent snapshot of the counts.
 	Stats(ctx context.Context) (Stats, error)
+}
+
+// Flags registers a matchmaker's command line on fs: the server's flags
+// (-addr, -v, -tls, -cert, -key) and -pair-timeout.
+func Flags(fs *flag.FlagSet) (cfg *server.Config, pairTimeout *time.Duration) {
+	cfg = server.Flags(fs)
+	cfg.TLSFlags(fs)
+	pairTimeout = fs.Duration("pair-timeout", DefaultPairTimeout, "how long a client waits for a peer before a 408")
+	return cfg, pairTimeout
 }
