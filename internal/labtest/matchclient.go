@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -189,67 +187,12 @@ func serveLoopback(t *testing.T, h http.Handler, h2 bool) *matchClient {
 // broken version fails the test instead of hanging it.
 const clientTimeout = 30 * time.Second
 
-// serveInBubble serves h in the current synctest bubble, over in-memory
-// connections (goroutines blocked on a loopback socket would keep the
-// bubble's fake clock from advancing). The server is closed by cleanup.
+// serveInBubble serves h in the current synctest bubble (see
+// serveInMemory) and returns a client for it.
 func serveInBubble(t *testing.T, h http.Handler) *matchClient {
-	ln := newPipeListener()
-	srv := &http.Server{Handler: h}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	tr := &http.Transport{DialContext: ln.dial}
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		srv.Close()
-		<-served
-	})
-	return &matchClient{base: "http://matchmaker.test", http: &http.Client{Transport: tr}}
+	srv := serveInMemory(t, h)
+	return &matchClient{base: srv.url, http: srv.client}
 }
-
-// pipeListener is an in-memory net.Listener: each dial hands it the server
-// end of a new net.Pipe.
-type pipeListener struct {
-	conns     chan net.Conn
-	closed    chan struct{}
-	closeOnce sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.closeOnce.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	server, client := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		return nil, fmt.Errorf("dial: %w", net.ErrClosed)
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
 
 // assertJoined asserts one client's answer.
 func assertJoined(t *testing.T, j joined, status int, peer string) {
