@@ -37,6 +37,10 @@ var (
 	Unpaired                 = Failure{"clients not paired", regexp.MustCompile(unpairedMarker + ": ")}
 	UnbalancedStats          = Failure{"unbalanced /stats", regexp.MustCompile(unbalancedMarker)}
 	LeftQueued               = Failure{"a client left in the queue", regexp.MustCompile(leftQueuedMarker + ": ")}
+
+	Hung         = Failure{"a hang", regexp.MustCompile(hungMarker + ": ")}
+	NeverRemoved = Failure{"a subscriber never removed", regexp.MustCompile(neverRemovedMarker + ": ")}
+	Leaked       = Failure{"leaked goroutines", regexp.MustCompile(`found unexpected goroutines|deadlock: main bubble goroutine has exited but blocked goroutines remain`)}
 )
 
 // ExerciseEnv names the environment variable that turns on exercise mode:

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"concurrencylab/internal/labtest"
+	"concurrencylab/internal/notifyapi"
+)
+
+// TestMain fails the package if any test leaves a goroutine behind, such as
+// a hub that was never stopped.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func newHandler(t *testing.T) http.Handler {
+	hub := NewHub()
+	t.Cleanup(hub.Close)
+	return notifyapi.NewHandler(hub, notifyapi.Options{})
+}
+
+func TestNotifier(t *testing.T) {
+	labtest.NotifierSuite(t, newHandler)
+}
