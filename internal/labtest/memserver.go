@@ -23,7 +23,7 @@ type memServer struct {
 // serveInMemory serves h until the test ends, when cleanup closes the
 // server and the client's idle connections. Connections that a handler has
 // hijacked (websockets) are the test's to end.
-func serveInMemory(t *testing.T, h http.Handler) *memServer {
+func serveInMemory(t testing.TB, h http.Handler) *memServer {
 	ln := newPipeListener()
 	srv := &http.Server{Handler: h}
 	served := make(chan error, 1)

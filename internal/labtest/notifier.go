@@ -21,7 +21,7 @@ import (
 // NewNotifyHandler builds a fresh server of one notifier version, with the
 // default options. It registers on t whatever must be stopped when the test
 // ends.
-type NewNotifyHandler func(t *testing.T) http.Handler
+type NewNotifyHandler func(t testing.TB) http.Handler
 
 // The load of EveryEventToEverySubscriber: fanSubscribers subscribers, and
 // fanPublishers publishers making fanEvents changes between them. Under

@@ -27,10 +27,11 @@ type notifyClient struct {
 }
 
 // serveNotifierLoopback serves h on a 127.0.0.1 port for the rest of the
-// test and returns a client for it. Cleanup closes the server without
-// waiting for its handlers (httptest.Server would wait for ever on a
-// handler that hangs); a handler left running is for goleak to find.
-func serveNotifierLoopback(t *testing.T, h http.Handler) *notifyClient {
+// test and returns a client for it. Cleanup shuts the server down, waiting
+// up to cleanupWait for requests in flight (httptest.Server would wait for
+// ever on a handler that hangs); a handler left running is for goleak to
+// find.
+func serveNotifierLoopback(t testing.TB, h http.Handler) *notifyClient {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	srv := &http.Server{Handler: h}
@@ -39,6 +40,9 @@ func serveNotifierLoopback(t *testing.T, h http.Handler) *notifyClient {
 	client := &http.Client{Timeout: clientTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	t.Cleanup(func() {
 		client.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupWait)
+		defer cancel()
+		srv.Shutdown(ctx)
 		srv.Close()
 		<-served
 	})
@@ -51,6 +55,12 @@ func serveNotifierInBubble(t *testing.T, h http.Handler) *notifyClient {
 	srv := serveInMemory(t, h)
 	return &notifyClient{base: srv.url, http: srv.client, dialer: &websocket.Dialer{NetDialContext: srv.dial}}
 }
+
+// cleanupWait bounds how long a loopback server's cleanup waits for the
+// requests in flight to finish. It is longer than the half second net/http
+// lingers on a connection whose request body it did not read to the end
+// (the 413), and short enough not to slow a hung version's test much.
+const cleanupWait = time.Second
 
 // A change is what one POST or PUT got.
 type change struct {
@@ -128,7 +138,7 @@ func (c *notifyClient) do(t *testing.T, method, target, body string) (int, strin
 
 // stats returns the server's /stats, which must answer within
 // publishDeadline.
-func (c *notifyClient) stats(t *testing.T) notifyapi.Stats {
+func (c *notifyClient) stats(t testing.TB) notifyapi.Stats {
 	t.Helper()
 	s, err := c.getStats(t.Context())
 	require.NoError(t, err)
@@ -155,7 +165,7 @@ func (c *notifyClient) getStats(ctx context.Context) (notifyapi.Stats, error) {
 // awaitStats polls /stats until cond holds, and fails the test if it does
 // not within wait. It returns the stats that satisfied cond. A failure
 // starts with marker, if one is given.
-func (c *notifyClient) awaitStats(t *testing.T, wait time.Duration, marker, what string, cond func(notifyapi.Stats) bool) notifyapi.Stats {
+func (c *notifyClient) awaitStats(t testing.TB, wait time.Duration, marker, what string, cond func(notifyapi.Stats) bool) notifyapi.Stats {
 	t.Helper()
 	const poll = time.Millisecond
 	deadline := time.Now().Add(wait)
