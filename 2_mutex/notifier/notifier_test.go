@@ -15,10 +15,14 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newHandler(t *testing.T) http.Handler {
+func newHandler(t testing.TB) http.Handler {
 	return notifyapi.NewHandler(NewHub(), notifyapi.Options{})
 }
 
 func TestNotifier(t *testing.T) {
 	labtest.NotifierSuite(t, newHandler)
+}
+
+func BenchmarkFanOut(b *testing.B) {
+	labtest.BenchmarkFanOut(b, newHandler, true)
 }
