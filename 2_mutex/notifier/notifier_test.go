@@ -24,5 +24,5 @@ func TestNotifier(t *testing.T) {
 }
 
 func BenchmarkFanOut(b *testing.B) {
-	labtest.BenchmarkFanOut(b, newHandler, true)
+	labtest.BenchmarkFanOut(b, newHandler, false)
 }

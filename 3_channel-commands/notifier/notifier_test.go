@@ -33,7 +33,7 @@ func TestNotifier(t *testing.T) {
 }
 
 func BenchmarkFanOut(b *testing.B) {
-	labtest.BenchmarkFanOut(b, newHandler, true)
+	labtest.BenchmarkFanOut(b, newHandler, false)
 }
 
 func TestCloseStopsHub(t *testing.T) {
