@@ -12,9 +12,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
-	"fmt"
 	"log"
 	"os"
 	"os/signal"
@@ -43,16 +43,7 @@ func main() {
 	if *stall {
 		log.Print("not reading: a stalled client")
 	} else {
-		go func() {
-			for {
-				_, msg, err := conn.ReadMessage()
-				if err != nil {
-					gone <- err
-					return
-				}
-				fmt.Println(string(msg))
-			}
-		}()
+		go func() { gone <- printEvents(conn) }()
 	}
 
 	select {
@@ -63,4 +54,33 @@ func main() {
 	bye := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
 	conn.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second))
 	log.Print("left")
+}
+
+// printEvents prints each message on a line of its own until the connection
+// fails. The output is buffered and flushed when no message is waiting, so
+// that printing does not make this client fall behind a fast publisher
+// (the server drops a subscriber that does).
+func printEvents(conn *websocket.Conn) error {
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	msgs := make(chan []byte, 64)
+	var err error
+	go func() {
+		defer close(msgs)
+		for {
+			var msg []byte
+			if _, msg, err = conn.ReadMessage(); err != nil {
+				return
+			}
+			msgs <- msg
+		}
+	}()
+	for msg := range msgs {
+		out.Write(msg)
+		out.WriteByte('\n')
+		if len(msgs) == 0 {
+			out.Flush()
+		}
+	}
+	return err
 }
