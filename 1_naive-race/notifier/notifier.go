@@ -25,11 +25,13 @@
 // See it:
 //
 //	go run ./1_naive-race/notifier &
-//	go run ./internal/subscribe & go run ./internal/subscribe   # Ctrl-C one
-//	curl 127.0.0.1:8000/stats   # still 2 subscribers
-//	go tool hey -n 200 -c 8 -m POST -d '{}' http://127.0.0.1:8000/resources   # hangs
+//	go run ./internal/subscribe      # in two more terminals; then Ctrl-C one
+//	curl 127.0.0.1:8000/stats        # still 2 subscribers
+//	go tool hey -n 200 -c 8 -t 2 -m POST -d '{}' http://127.0.0.1:8000/resources   # hangs, often
 //
-// and prove it with: go test ./1_naive-race/notifier
+// With a subscriber that never reads (go run ./internal/subscribe -stall),
+// a steady load of changes hangs it every time, once the buffers are full.
+// Prove it all with: go test ./1_naive-race/notifier
 package main
 
 import (

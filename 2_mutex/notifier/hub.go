@@ -16,7 +16,8 @@
 // or watch it: two subscribers, one leaves, and changes still go through.
 //
 //	go run ./2_mutex/notifier &
-//	go run ./internal/subscribe & go run ./internal/subscribe   # Ctrl-C one
+//	go run ./internal/subscribe      # in two more terminals; then Ctrl-C one
+//	curl 127.0.0.1:8000/stats        # one subscriber
 //	curl -d '{"name":"a"}' 127.0.0.1:8000/resources
 //
 // Compare with the channel version: diff 2_mutex/notifier 3_channel-commands/notifier.
