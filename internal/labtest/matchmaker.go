@@ -68,10 +68,7 @@ const unpairedMarker = "not paired"
 const unbalancedMarker = "/stats does not balance"
 
 // The scenarios of the matchmaker contract. Each runs against a fresh server.
-var matchScenarios = []struct {
-	name string
-	run  func(t *testing.T, newHandler NewMatchHandler)
-}{
+var matchScenarios = []scenario[NewMatchHandler]{
 	{"ConcurrentClientsAllPair", concurrentClientsAllPair},
 	{"StatsBalanceUnderLoad", statsBalanceUnderLoad},
 	{"GoneClientIsNeverHandedOut", goneClientIsNeverHandedOut},
@@ -97,28 +94,7 @@ func MatchmakerSuite(t *testing.T, newHandler NewMatchHandler) {
 // one of the ways listed for it (see ExpectFailure); the others must pass.
 // In exercise mode every scenario must pass.
 func BrokenMatchmakerSuite(t *testing.T, newHandler NewMatchHandler, breaks map[string][]Failure) {
-	for name := range breaks {
-		require.True(t, hasScenario(name), "no matchmaker scenario is called %q", name)
-	}
-	for _, s := range matchScenarios {
-		t.Run(s.name, func(t *testing.T) {
-			run := func(t *testing.T) { s.run(t, newHandler) }
-			if want, broken := breaks[s.name]; broken {
-				ExpectFailure(t, run, want...)
-				return
-			}
-			run(t)
-		})
-	}
-}
-
-func hasScenario(name string) bool {
-	for _, s := range matchScenarios {
-		if s.name == name {
-			return true
-		}
-	}
-	return false
+	runScenarios(t, matchScenarios, newHandler, breaks)
 }
 
 // concurrentClientsAllPair: matchClients clients with distinct ids, many at

@@ -53,10 +53,7 @@ const removalWait = 3 * time.Second
 const neverRemovedMarker = "never removed"
 
 // The scenarios of the notifier contract. Each runs against a fresh server.
-var notifyScenarios = []struct {
-	name string
-	run  func(t *testing.T, newHandler NewNotifyHandler)
-}{
+var notifyScenarios = []scenario[NewNotifyHandler]{
 	{"EveryEventToEverySubscriber", everyEventToEverySubscriber},
 	{"SubscribersComeAndGo", subscribersComeAndGo},
 	{"DisconnectedSubscriberIsRemoved", disconnectedSubscriberIsRemoved},
@@ -85,28 +82,7 @@ func NotifierSuite(t *testing.T, newHandler NewNotifyHandler) {
 // one of the ways listed for it (see ExpectFailure); the others must pass.
 // In exercise mode every scenario must pass.
 func BrokenNotifierSuite(t *testing.T, newHandler NewNotifyHandler, breaks map[string][]Failure) {
-	for name := range breaks {
-		require.True(t, hasNotifyScenario(name), "no notifier scenario is called %q", name)
-	}
-	for _, s := range notifyScenarios {
-		t.Run(s.name, func(t *testing.T) {
-			run := func(t *testing.T) { s.run(t, newHandler) }
-			if want, broken := breaks[s.name]; broken {
-				ExpectFailure(t, run, want...)
-				return
-			}
-			run(t)
-		})
-	}
-}
-
-func hasNotifyScenario(name string) bool {
-	for _, s := range notifyScenarios {
-		if s.name == name {
-			return true
-		}
-	}
-	return false
+	runScenarios(t, notifyScenarios, newHandler, breaks)
 }
 
 // everyEventToEverySubscriber: subscribers stay while publishers create and

@@ -1,7 +1,6 @@
 package labtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -192,18 +191,6 @@ func decodeStrict(body string, v any) error {
 		return fmt.Errorf("decoding %q: %w", body, err)
 	}
 	return nil
-}
-
-// send sends req and returns the response, its body read whole and closed.
-func send(client *http.Client, req *http.Request) (*http.Response, string, error) {
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, "", err
-	}
-	defer resp.Body.Close()
-	var body bytes.Buffer
-	_, err = body.ReadFrom(resp.Body)
-	return resp, body.String(), err
 }
 
 // wsClient is one websocket subscriber, as a browser page or a Go client
