@@ -45,7 +45,7 @@ func TestPoisonCrashesAndRestartServesCleanState(t *testing.T) {
 	assert.Equal(t, crashonpanic.ExitCode, code, "exit code; output:\n%s", out)
 	assert.Contains(t, out, " ERROR panic in a handler: exiting so a clean process can take over "+
 		`panic="runtime error: slice bounds out of range [:1] with length 0" method=GET uri="/set?name=hits@&val=1" exit=70`+"\n")
-	assert.Regexp(t, `panic stack stack=".*counter\.key\(`, out, "the stack names the function that panicked")
+	assert.Regexp(t, `panic stack stack=".*place\.Fold\(`, out, "the stack names the function that panicked")
 
 	restarted := labtest.StartChild(t)
 	expect(t, restarted, "/get?name=i", "i: 0")

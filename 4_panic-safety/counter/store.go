@@ -2,10 +2,10 @@
 // bug, served behind crash-on-panic middleware (4_panic-safety/crashonpanic).
 //
 // A LATENT BUG, ON PURPOSE: a counter's name may end in a place, "hits@home",
-// and the store folds the place's first letter to lower case, so that
-// "hits@Home" is the same counter. A name with an empty place, "hits@",
-// panics inside the critical section: slice bounds out of range [:1]. The
-// poison:
+// and the store folds the place's first letter to lower case
+// (4_panic-safety/place), so that "hits@Home" is the same counter. A name
+// with an empty place, "hits@", panics inside the critical section: slice
+// bounds out of range [:1]. The poison:
 //
 //	go run ./4_panic-safety/counter &
 //	curl '127.0.0.1:8000/set?name=hits@&val=1'
@@ -19,9 +19,9 @@ package main
 
 import (
 	"context"
-	"strings"
 	"sync"
 
+	"concurrencylab/4_panic-safety/place"
 	"concurrencylab/internal/counterapi"
 )
 
@@ -39,14 +39,14 @@ func NewStore() *Store {
 func (s *Store) Set(_ context.Context, name string, val int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counters[key(name)] = val
+	s.counters[place.Fold(name)] = val
 	return nil
 }
 
 func (s *Store) Get(_ context.Context, name string) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	val, ok := s.counters[key(name)]
+	val, ok := s.counters[place.Fold(name)]
 	if !ok {
 		return 0, counterapi.ErrNotFound
 	}
@@ -56,7 +56,7 @@ func (s *Store) Get(_ context.Context, name string) (int64, error) {
 func (s *Store) Inc(_ context.Context, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := key(name)
+	k := place.Fold(name)
 	val, ok := s.counters[k]
 	if !ok {
 		return counterapi.ErrNotFound
@@ -67,17 +67,4 @@ func (s *Store) Inc(_ context.Context, name string) error {
 	}
 	s.counters[k] = next
 	return nil
-}
-
-// key is the name a counter is stored under: the place after a name's last
-// "@" has its first letter in lower case.
-//
-// BUG, on purpose: an empty place ("hits@") has no first letter.
-func key(name string) string {
-	at := strings.LastIndexByte(name, '@')
-	if at < 0 {
-		return name
-	}
-	place := name[at+1:]
-	return name[:at+1] + strings.ToLower(place[:1]) + place[1:]
 }

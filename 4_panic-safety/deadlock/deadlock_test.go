@@ -22,7 +22,7 @@ import (
 const hangWait = time.Second
 
 func TestComments(t *testing.T) {
-	base, _ := serve(t, newHandler(newThing()))
+	base, _ := serve(t, newHandler(newThing(), newCounterStore()))
 
 	for _, text := range []string{"a", "b"} {
 		code, body, err := do(t, "POST", base+"/comments?text="+text)
@@ -44,7 +44,7 @@ func TestComments(t *testing.T) {
 // a one-line 400 and leaves the comments as they were.
 func TestBadInputChangesNothing(t *testing.T) {
 	th := newThing()
-	base, _ := serve(t, newHandler(th))
+	base, _ := serve(t, newHandler(th, newCounterStore()))
 
 	for _, tc := range []struct{ method, target, want string }{
 		{"GET", "/comments", "last must be a positive integer\n"},
@@ -75,7 +75,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 // mutex hangs.
 func TestPoisonLeavesMutexLocked(t *testing.T) {
 	th := newThing()
-	base, logs := serve(t, newHandler(th))
+	base, logs := serve(t, newHandler(th, newCounterStore()))
 
 	// Control: the server answers at once.
 	code, body, err := do(t, "GET", base+"/comments?last=1")
@@ -111,6 +111,27 @@ func TestPoisonLeavesMutexLocked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadRequest, code)
 	assert.Equal(t, "last must be a positive integer\n", body)
+}
+
+// TestCounterPoisonLeavesMutexLocked: the counter store that unlocks
+// without defer, sent the poison that makes 4_panic-safety/counter exit,
+// keeps its mutex locked for good; every counter request hangs after it.
+func TestCounterPoisonLeavesMutexLocked(t *testing.T) {
+	counters := newCounterStore()
+	base, logs := serve(t, newHandler(newThing(), counters))
+
+	code, body, err := do(t, "GET", base+"/inc?name=i")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, body)
+
+	code, _, err = do(t, "GET", base+"/set?name=hits@&val=1")
+	require.ErrorIs(t, err, io.EOF, "the poison got an answer, status %d", code)
+	assert.Contains(t, logs.String(), "runtime error: slice bounds out of range [:1] with length 0")
+	if !assert.False(t, counters.mu.TryLock(), "the mutex is free after the panic") {
+		counters.mu.Unlock()
+	}
+	_, _, err = do(t, "GET", base+"/get?name=i")
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "GET /get?name=i did not hang")
 }
 
 // serve serves h on a loopback port until the test ends, and returns its

@@ -20,6 +20,12 @@
 // Even Ctrl-C hangs then: the graceful shutdown waits its 10s for the hung
 // requests, in vain, and exits 1 ("shutdown: context deadline exceeded").
 //
+// The counter store served on the same port (counter.go) unlocks the same
+// way, so the poison that makes the panic-safe counter exit deadlocks it:
+//
+//	curl '127.0.0.1:8000/set?name=hits@&val=1'   # curl: (52) Empty reply from server
+//	curl '127.0.0.1:8000/get?name=i'             # hangs
+//
 // Prove it: go test ./4_panic-safety/deadlock
 //
 // A defer would free the mutex, but not make a half-done change whole: see
@@ -34,6 +40,7 @@ import (
 	"strconv"
 	"strings"
 
+	"concurrencylab/internal/counterapi"
 	"concurrencylab/internal/server"
 )
 
@@ -41,12 +48,14 @@ import (
 const maxTextBytes = 256
 
 func main() {
-	server.Main(newHandler(newThing()))
+	server.Main(newHandler(newThing(), newCounterStore()))
 }
 
-// newHandler routes the comments API to t.
-func newHandler(t *thing) http.Handler {
+// newHandler routes the comments API to t, and the counter contract
+// (/set, /get, /inc) to counters.
+func newHandler(t *thing, counters *counterStore) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/", counterapi.NewHandler(counters))
 	mux.HandleFunc("POST /comments", func(w http.ResponseWriter, r *http.Request) {
 		text := r.URL.Query().Get("text")
 		if err := checkText(text); err != nil {

@@ -3,8 +3,8 @@
 // (4_panic-safety/crashonpanic).
 //
 // A LATENT BUG, ON PURPOSE: an id may end in a place, "alice@home", and the
-// matchmaker folds the place's first letter to lower case, so that
-// "alice@Home" is the same client. An id with an empty place, "alice@",
+// matchmaker folds the place's first letter to lower case
+// (4_panic-safety/place), so that "alice@Home" is the same client. An id with an empty place, "alice@",
 // panics inside the critical section, after the request is counted and
 // before the client is queued or paired: slice bounds out of range [:1].
 // Recovered, as net/http would, that leaves /stats counting a client that
@@ -23,9 +23,9 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 
+	"concurrencylab/4_panic-safety/place"
 	"concurrencylab/internal/matchapi"
 )
 
@@ -71,7 +71,7 @@ func (m *Matchmaker) dequeueOrEnqueue(id string) (w *waiter, match matchapi.Matc
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stats.Requests++
-	id = canonical(id)
+	id = place.Fold(id)
 	if len(m.queue) == 0 {
 		w = &waiter{id: id, match: make(chan matchapi.Match, 1)}
 		m.queue = append(m.queue, w)
@@ -110,17 +110,4 @@ func (m *Matchmaker) Stats(context.Context) (matchapi.Stats, error) {
 	s := m.stats
 	s.Waiting = int64(len(m.queue))
 	return s, nil
-}
-
-// canonical is the id a client is known by: the place after an id's last
-// "@" has its first letter in lower case.
-//
-// BUG, on purpose: an empty place ("alice@") has no first letter.
-func canonical(id string) string {
-	at := strings.LastIndexByte(id, '@')
-	if at < 0 {
-		return id
-	}
-	place := id[at+1:]
-	return id[:at+1] + strings.ToLower(place[:1]) + place[1:]
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concurrencylab/4_panic-safety/crashonpanic"
+	"concurrencylab/4_panic-safety/place"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/server"
@@ -69,7 +70,7 @@ func TestPoisonCrashesAndRestartServesCleanState(t *testing.T) {
 	assert.Equal(t, crashonpanic.ExitCode, code, "exit code; output:\n%s", out)
 	assert.Contains(t, out, " ERROR panic in a handler: exiting so a clean process can take over "+
 		`panic="runtime error: slice bounds out of range [:1] with length 0" method=GET uri="/?id=alice@" exit=70`+"\n")
-	assert.Regexp(t, `panic stack stack=".*matchmaker\.canonical\(`, out, "the stack names the function that panicked")
+	assert.Regexp(t, `panic stack stack=".*place\.Fold\(`, out, "the stack names the function that panicked")
 
 	restarted := labtest.StartChild(t)
 	pair(t, restarted, "carol", "dave")
@@ -100,6 +101,6 @@ func pair(t *testing.T, c *labtest.Child, first, second string) {
 	status, body, err := c.Get(t.Context(), "/?id="+second, wait)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, status, body)
-	assert.Equal(t, canonical(first)+"\n", body, "%s's peer", second)
+	assert.Equal(t, place.Fold(first)+"\n", body, "%s's peer", second)
 	assert.Equal(t, second+"\n", <-answer, "%s's peer", first)
 }
