@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
+	"concurrencylab/internal/labtest"
 	"io"
-	"log"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +19,7 @@ const answerWait = time.Second
 // TestInvariantHolds: until the poison, every answer leaves currSize equal
 // to the bytes actually stored, refusals included.
 func TestInvariantHolds(t *testing.T) {
-	base, _ := serve(t, newHandler(newByteCache(5)))
+	base, _ := labtest.ServeRecovering(t, newHandler(newByteCache(5)))
 
 	for _, tc := range []struct {
 		key, value string
@@ -39,18 +35,18 @@ func TestInvariantHolds(t *testing.T) {
 		{"e", "", http.StatusCreated, "stored\n"},
 		{"c", "zz", http.StatusCreated, "stored\n"},
 	} {
-		code, body, err := do(t, "PUT", base+"/cache/"+tc.key, tc.value)
+		code, body, err := labtest.Do(t.Context(), "PUT", base+"/cache/"+tc.key, tc.value, answerWait)
 		require.NoError(t, err, "PUT %.10s", tc.key)
 		assert.Equal(t, tc.code, code, "PUT %.10s", tc.key)
 		assert.Equal(t, tc.body, body, "PUT %.10s", tc.key)
 	}
 
-	code, body, err := do(t, "GET", base+"/cache/b", "")
+	code, body, err := labtest.Do(t.Context(), "GET", base+"/cache/b", "", answerWait)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "yy", body)
 
-	code, body, err = do(t, "GET", base+"/cache/nope", "")
+	code, body, err = labtest.Do(t.Context(), "GET", base+"/cache/nope", "", answerWait)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, code)
 	assert.Equal(t, "not found\n", body)
@@ -63,10 +59,10 @@ func TestInvariantHolds(t *testing.T) {
 // counted and before the data was stored. net/http recovers it and serves
 // on, from a cache that counts 3 bytes it does not hold.
 func TestPoisonBreaksInvariant(t *testing.T) {
-	base, logs := serve(t, newHandler(newByteCache(5)))
+	base, logs := labtest.ServeRecovering(t, newHandler(newByteCache(5)))
 
 	for _, key := range []string{"watch", "it"} {
-		code, body, err := do(t, "PUT", base+"/cache/"+key, "x")
+		code, body, err := labtest.Do(t.Context(), "PUT", base+"/cache/"+key, "x", answerWait)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, code, body)
 	}
@@ -74,7 +70,7 @@ func TestPoisonBreaksInvariant(t *testing.T) {
 
 	// The poison. The handler panics, and net/http closes the connection
 	// without an answer (curl: "Empty reply from server").
-	code, _, err := do(t, "PUT", base+"/cache/burn", "abc")
+	code, _, err := labtest.Do(t.Context(), "PUT", base+"/cache/burn", "abc", answerWait)
 	require.ErrorIs(t, err, io.EOF, "the poison got an answer, status %d", code)
 	assert.Contains(t, logs.String(), "http: panic serving")
 	assert.Contains(t, logs.String(), "some programmers just want to watch the world burn")
@@ -82,13 +78,13 @@ func TestPoisonBreaksInvariant(t *testing.T) {
 	// The mutex is free: /stats answers (within answerWait). But the count
 	// includes the 3 bytes of "burn", which were never stored.
 	assert.JSONEq(t, `{"max_size":5,"curr_size":5,"actual_size":2}`, stats(t, base))
-	code, _, err = do(t, "GET", base+"/cache/burn", "")
+	code, _, err = labtest.Do(t.Context(), "GET", base+"/cache/burn", "", answerWait)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, code)
 
 	// So the cache is full with 2 bytes of 5 stored, and stays so: a 1-byte
 	// value of a new key is refused.
-	code, body, err := do(t, "PUT", base+"/cache/more", "x")
+	code, body, err := labtest.Do(t.Context(), "PUT", base+"/cache/more", "x", answerWait)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusInsufficientStorage, code)
 	assert.Equal(t, "cache full: 5 of 5 bytes used, no room for 1 more\n", body)
@@ -97,65 +93,8 @@ func TestPoisonBreaksInvariant(t *testing.T) {
 // stats returns the body of GET /stats.
 func stats(t *testing.T, base string) string {
 	t.Helper()
-	code, body, err := do(t, "GET", base+"/stats", "")
+	code, body, err := labtest.Do(t.Context(), "GET", base+"/stats", "", answerWait)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, code, body)
 	return body
-}
-
-// serve serves h on a loopback port until the test ends, and returns its
-// URL and what the server logs.
-func serve(t *testing.T, h http.Handler) (string, *syncBuffer) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	logs := &syncBuffer{}
-	srv := &http.Server{Handler: h, ErrorLog: log.New(logs, "", 0)}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-served
-	})
-	return "http://" + ln.Addr().String(), logs
-}
-
-// client opens a new connection for every request, so that a request whose
-// connection the server closed is never retried on another.
-var client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-
-// do sends a request with body (none if empty), giving up after answerWait,
-// and returns the status and body of the answer.
-func do(t *testing.T, method, target, body string) (int, string, error) {
-	ctx, cancel := context.WithTimeout(t.Context(), answerWait)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, target, strings.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(answer), err
-}
-
-// syncBuffer is a bytes.Buffer that the server's goroutines can write while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex   // guards buf
-	buf bytes.Buffer // what was written, read only with mu held
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

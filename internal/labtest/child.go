@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -52,7 +51,7 @@ type Child struct {
 	URL string // http://127.0.0.1:port
 
 	cmd    *exec.Cmd
-	out    *lockedBuffer // its stdout and stderr, as they come
+	out    *SyncBuffer   // its stdout and stderr, as they come
 	exited chan struct{} // closed when the process has exited
 	err    error         // cmd.Wait's error, once exited is closed
 }
@@ -70,7 +69,7 @@ func StartChild(t testing.TB) *Child {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Child{cmd: cmd, out: &lockedBuffer{}, exited: make(chan struct{})}
+	c := &Child{cmd: cmd, out: &SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = c.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -153,7 +152,7 @@ func (c *Child) Stop(t testing.TB, wait time.Duration) (int, string) {
 func (c *Child) Get(ctx context.Context, target string, wait time.Duration) (int, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	resp, body, err := fetch(ctx, childClient, "GET", c.URL+target)
+	resp, body, err := fetch(ctx, oneShotClient, "GET", c.URL+target)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return 0, "", fmt.Errorf("%s: GET %s did not complete within %v", hungMarker, target, wait)
 	}
@@ -163,23 +162,20 @@ func (c *Child) Get(ctx context.Context, target string, wait time.Duration) (int
 	return resp.StatusCode, body, nil
 }
 
-// childClient keeps no connection between requests, so that a request to a
-// child that has died fails at once instead of on a stale connection.
-var childClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and other readers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// SyncBuffer is a bytes.Buffer that a server's goroutines can write while
+// the test reads it.
+type SyncBuffer struct {
+	mu  sync.Mutex   // guards buf
+	buf bytes.Buffer // what was written, read only with mu held
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
