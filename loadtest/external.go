@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// abLoader drives load with ApacheBench (apt-get install apache2-utils), a
+// single-threaded C client that needs far less CPU than hey: on 2 cores it
+// leaves more of the machine to the server, and so saturates it better.
+// Every request of a burst is the same: no per-request ids.
+type abLoader struct{ path string }
+
+func newABLoader() (loader, error) {
+	path, err := exec.LookPath("ab")
+	if err != nil {
+		return nil, errors.New("ab is not installed: apt-get install apache2-utils (or brew install httpd), or use -load hey")
+	}
+	return abLoader{path}, nil
+}
+
+func (abLoader) name() string        { return "ab" }
+func (abLoader) countsExactly() bool { return true }
+
+func (l abLoader) run(ctx context.Context, base string, spec loadSpec) (sample, error) {
+	args := []string{
+		"-q", "-r", "-l", // quiet, go on after errors, any length
+		// -t bounds the time; it resets -n, so -n comes after it.
+		"-t", strconv.Itoa(int(maxLoad / time.Second)),
+		"-n", strconv.Itoa(spec.requests()), "-c", strconv.Itoa(spec.C),
+		"-s", strconv.Itoa(int(requestTimeout / time.Second)),
+	}
+	if !spec.NewConns {
+		args = append(args, "-k") // keep-alive
+	}
+	if spec.Body != nil {
+		file, err := bodyFile(spec.Body)
+		if err != nil {
+			return sample{}, err
+		}
+		defer os.Remove(file)
+		flag := "-p"
+		if spec.method() == "PUT" {
+			flag = "-u"
+		}
+		args = append(args, flag, file, "-T", spec.ContentType)
+	} else if spec.method() != "GET" {
+		args = append(args, "-m", spec.method())
+	}
+	out, err := exec.CommandContext(ctx, l.path, append(args, base+spec.Path)...).CombinedOutput()
+	s, perr := parseAB(string(out))
+	if err != nil {
+		// ab gives up when it cannot connect (a server that died) and
+		// may print no report: what it did not send counts as failed.
+		s.Errors["ab: "+lastLine(string(out))] += max(0, spec.requests()-s.Answered-s.failed())
+		return s, nil
+	}
+	return s, perr
+}
+
+var (
+	abField   = regexp.MustCompile(`^([A-Za-z0-9 -]+):\s+([\d.]+)`)
+	abFailed  = regexp.MustCompile(`\(Connect: (\d+), Receive: (\d+), Length: \d+, Exceptions: (\d+)\)`)
+	abPercent = regexp.MustCompile(`^\s*(\d+)%\s+(\d+)`)
+)
+
+// parseAB reads ab's report. ab counts a response of another length than
+// the first as "failed" (Length); -l keeps it from doing so, and only
+// connect, receive and exception failures count as requests unanswered.
+func parseAB(text string) (sample, error) {
+	s := sample{Codes: map[int]int{}, Errors: map[string]int{}}
+	var complete, non2xx int
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := sc.Text()
+		if m := abFailed.FindStringSubmatch(line); m != nil {
+			for i, what := range []string{"connect", "receive", "exception"} {
+				if n, _ := strconv.Atoi(m[i+1]); n > 0 {
+					s.Errors["ab: "+what+" failed"] += n
+				}
+			}
+			continue
+		}
+		if m := abPercent.FindStringSubmatch(line); m != nil {
+			ms, _ := strconv.Atoi(m[2])
+			switch m[1] {
+			case "50":
+				s.P50 = time.Duration(ms) * time.Millisecond
+			case "99":
+				s.P99 = time.Duration(ms) * time.Millisecond
+			}
+			continue
+		}
+		m := abField.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		switch m[1] {
+		case "Time taken for tests":
+			s.Total = seconds(m[2])
+		case "Complete requests":
+			complete, _ = strconv.Atoi(m[2])
+		case "Non-2xx responses":
+			non2xx, _ = strconv.Atoi(m[2])
+		}
+	}
+	if s.Total == 0 {
+		return s, fmt.Errorf("ab printed no report: %s", lastLine(text))
+	}
+	answered := max(0, complete-s.failed())
+	s.Answered = answered
+	// ab counts statuses only as 2xx or not.
+	s.Codes[200] = answered - non2xx
+	if non2xx > 0 {
+		s.Codes[0] = non2xx // "not 2xx"
+	}
+	return s, nil
+}
+
+// wrkLoader drives load with wrk (apt-get install wrk): multi-threaded,
+// event-driven and cheap per request. It runs for a set time, not a set
+// count: -wrk-duration per burst.
+type wrkLoader struct{ path string }
+
+// wrkDuration is how long each wrk burst runs.
+var wrkDuration = 3 * time.Second
+
+func newWrkLoader() (loader, error) {
+	path, err := exec.LookPath("wrk")
+	if err != nil {
+		return nil, errors.New("wrk is not installed: apt-get install wrk (or brew install wrk), or use -load hey")
+	}
+	return wrkLoader{path}, nil
+}
+
+func (wrkLoader) name() string        { return "wrk" }
+func (wrkLoader) countsExactly() bool { return false }
+
+func (l wrkLoader) run(ctx context.Context, base string, spec loadSpec) (sample, error) {
+	args := []string{
+		"-t", "1", "-c", strconv.Itoa(spec.C), "-d", wrkDuration.String(),
+		"--timeout", requestTimeout.String(), "--latency",
+	}
+	if spec.Body != nil || spec.method() != "GET" {
+		script, err := wrkScript(spec)
+		if err != nil {
+			return sample{}, err
+		}
+		defer os.Remove(script)
+		args = append(args, "-s", script)
+	}
+	out, err := exec.CommandContext(ctx, l.path, append(args, base+spec.Path)...).CombinedOutput()
+	s, perr := parseWrk(string(out))
+	if perr != nil && err != nil {
+		return s, fmt.Errorf("wrk: %v: %s", err, lastLine(string(out)))
+	}
+	return s, perr
+}
+
+// wrkScript writes the Lua that makes wrk send spec's method and body.
+func wrkScript(spec loadSpec) (string, error) {
+	lua := fmt.Sprintf("wrk.method = %q\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = %q\n",
+		spec.method(), spec.Body, spec.ContentType)
+	f, err := os.CreateTemp("", "loadtest-*.lua")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	_, err = f.WriteString(lua)
+	return f.Name(), err
+}
+
+var (
+	wrkRequests = regexp.MustCompile(`^\s*(\d+) requests in ([\d.]+)(us|ms|s|m)`)
+	wrkLatency  = regexp.MustCompile(`^\s*(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)`)
+	wrkNon2xx   = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	wrkSocket   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+// parseWrk reads wrk's report (with --latency).
+func parseWrk(text string) (sample, error) {
+	s := sample{Codes: map[int]int{}, Errors: map[string]int{}}
+	var non2xx int
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := sc.Text()
+		if m := wrkRequests.FindStringSubmatch(line); m != nil {
+			s.Answered, _ = strconv.Atoi(m[1])
+			s.Total = duration(m[2], m[3])
+		}
+		if m := wrkLatency.FindStringSubmatch(line); m != nil {
+			if m[1] == "50" {
+				s.P50 = duration(m[2], m[3])
+			} else {
+				s.P99 = duration(m[2], m[3])
+			}
+		}
+		if m := wrkNon2xx.FindStringSubmatch(line); m != nil {
+			non2xx, _ = strconv.Atoi(m[1])
+		}
+		if m := wrkSocket.FindStringSubmatch(line); m != nil {
+			for i, what := range []string{"connect", "read", "write", "timeout"} {
+				if n, _ := strconv.Atoi(m[i+1]); n > 0 {
+					s.Errors["wrk: socket "+what+" errors"] += n
+				}
+			}
+		}
+	}
+	if s.Total == 0 {
+		return s, fmt.Errorf("wrk printed no report: %s", lastLine(text))
+	}
+	s.Codes[200] = s.Answered - non2xx
+	if non2xx > 0 {
+		s.Codes[0] = non2xx
+	}
+	return s, nil
+}
+
+// duration parses wrk's "1.23ms".
+func duration(num, unit string) time.Duration {
+	f, _ := strconv.ParseFloat(num, 64)
+	scale := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second, "m": time.Minute}[unit]
+	return time.Duration(f * float64(scale))
+}
+
+// bodyFile writes a request body where ab can read it.
+func bodyFile(body []byte) (string, error) {
+	f, err := os.CreateTemp("", "loadtest-body-*")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	_, err = f.Write(body)
+	return filepath.Clean(f.Name()), err
+}
+
+// lastLine is the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// A target is a throughput the lab promises for a safe version: its ratio
+// to the no-op baseline under a saturating load, in a run without -race.
+type target struct {
+	pkg string
+	min float64
+}
+
+var targets = []target{
+	{"2_mutex/counter", 0.95},
+	{"3_channel-commands/counter", 0.90},
+	{"2_mutex/matchmaker", 0.90},
+	{"3_channel-commands/matchmaker", 0.90},
+}
+
+// writeReport writes rep as Markdown to path, and its chart beside it as a
+// PNG of the same name.
+func writeReport(path string, rep runReport) error {
+	chart := strings.TrimSuffix(path, filepath.Ext(path)) + ".png"
+	if err := writeChart(chart, rep); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Load test results\n\n")
+	fmt.Fprintf(&b, "Written by the harness, not by hand: `%s`, %s, on %s (%s).\n",
+		rep.Command, rep.Date.Format("2006-01-02"), rep.Machine, buildKind(rep.Race))
+	fmt.Fprintf(&b, "Load: %s, %d requests per burst, %d at a time, %d bursts per version. The whole run took %v.\n\n",
+		rep.Load, rep.N, rep.C, rep.Repeat, rep.Wall.Round(time.Second))
+	fmt.Fprintf(&b, "A ✓ marks the verdict the lab declares for that version: the naive ones fail on purpose, each the\n")
+	fmt.Fprintf(&b, "way its seed says, and `4_panic-safety` shows what a panic does. Requests per second are the\n")
+	fmt.Fprintf(&b, "median over the bursts, ± half their range; × baseline is the same over the no-op server's median\n")
+	fmt.Fprintf(&b, "in this run, with the lowest and highest burst.\n\n")
+
+	fmt.Fprintf(&b, "| subject | strategy | verdict | | req/s | × baseline | p50 | p99 | evidence |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|--:|--:|--:|--:|---|\n")
+	for _, r := range rep.Results {
+		fmt.Fprintf(&b, "| %s | [%s](../%s) | **%s** | %s | %s | %s | %s | %s | %s |\n",
+			r.Subject, r.Strategy, r.Package, r.Verdict, declaredMark(r), rpsCell(r), ratioCell(r),
+			latency(r.P50), latency(r.P99), markdownCell(r.Evidence))
+	}
+	fmt.Fprintf(&b, "\n![Requests per second by version](%s)\n\n", filepath.Base(chart))
+	fmt.Fprintf(&b, "In the chart, green: the fixes; red: broken on purpose; grey: the no-op baseline. A capped\n")
+	fmt.Fprintf(&b, "load (the notifier's, whose own subscribers must keep up) measures the cap, not the server.\n\n")
+	writeTargets(&b, rep)
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// writeTargets checks the throughput targets, in a run that can.
+func writeTargets(b *bytes.Buffer, rep runReport) {
+	fmt.Fprintf(b, "## Throughput targets\n\n")
+	if rep.Race {
+		fmt.Fprintf(b, "Not checked in this run: the race detector slows each version by its own factor. A throughput\n")
+		fmt.Fprintf(b, "run checks them: `go run ./loadtest -race=false -load ab -report docs/throughput.md`.\n")
+		return
+	}
+	fmt.Fprintf(b, "Each safe version's requests per second over the baseline's, as above (%s load): the target is\n", rep.Load)
+	fmt.Fprintf(b, "met when the median is at or above it. On a 2-core machine the load generator shares the cores\n")
+	fmt.Fprintf(b, "with the server, and the ratio moves by ±10-15%% from run to run: read a miss within the spread\n")
+	fmt.Fprintf(b, "as not shown either way, and raise -repeat to narrow it.\n\n")
+	fmt.Fprintf(b, "| version | target | × baseline | |\n|---|--:|--:|---|\n")
+	for _, t := range targets {
+		i := slices.IndexFunc(rep.Results, func(r result) bool { return r.Package == t.pkg })
+		if i < 0 {
+			continue
+		}
+		r := rep.Results[i]
+		mark := "not measured"
+		switch {
+		case r.Ratio == nil:
+		case r.Ratio.Median >= t.min:
+			mark = "met"
+		case r.Ratio.High >= t.min:
+			mark = "**missed** by the median, within the spread"
+		default:
+			mark = "**missed**"
+		}
+		fmt.Fprintf(b, "| %s | ≥ %.2f | %s | %s |\n", t.pkg, t.min, ratioCell(r), mark)
+	}
+}
+
+func markdownCell(s string) string {
+	return strings.ReplaceAll(s, "|", `\|`)
+}
+
+// Chart colors: the verdict the lab declares for a working version, for
+// one that fails on purpose, and for the baseline.
+var (
+	okColor      = color.RGBA{R: 0x2e, G: 0x7d, B: 0x32, A: 0xff}
+	failingColor = color.RGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
+	baseColor    = color.RGBA{R: 0x75, G: 0x75, B: 0x75, A: 0xff}
+)
+
+// writeChart draws each version's median requests per second as a bar,
+// with its lowest and highest burst as an error bar, top to bottom in the
+// table's order.
+func writeChart(path string, rep runReport) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Requests per second (%s, %s)", rep.Load, buildKind(rep.Race))
+	p.X.Label.Text = "requests per second: median of the bursts, with the lowest and highest"
+	p.X.Min = 0
+
+	n := len(rep.Results)
+	names := make([]string, n)
+	colors := []color.RGBA{baseColor, okColor, failingColor}
+	series := map[color.RGBA]plotter.Values{}
+	for _, c := range colors {
+		series[c] = make(plotter.Values, n)
+	}
+	var spreads rangeBars
+	for i, r := range rep.Results {
+		row := n - 1 - i // the first result at the top
+		names[row] = r.Subject + " " + r.Strategy
+		if r.RateCap > 0 {
+			names[row] += " (capped)"
+		}
+		if len(r.RPS) == 0 {
+			continue
+		}
+		m := median(r.RPS)
+		series[barColor(r)][row] = m
+		spreads = append(spreads, rangeBar{y: float64(row), x: m, low: slices.Min(r.RPS), high: slices.Max(r.RPS)})
+	}
+	for _, c := range colors {
+		bars, err := plotter.NewBarChart(series[c], vg.Points(11))
+		if err != nil {
+			return err
+		}
+		bars.Horizontal = true
+		bars.Color = c
+		bars.LineStyle.Width = 0
+		p.Add(bars)
+	}
+	errBars, err := plotter.NewXErrorBars(spreads)
+	if err != nil {
+		return err
+	}
+	p.Add(errBars)
+	for _, b := range spreads {
+		p.X.Max = max(p.X.Max, b.high*1.05)
+	}
+	p.NominalY(names...)
+	return p.Save(9*vg.Inch, vg.Length(n)*0.32*vg.Inch+1.2*vg.Inch, path)
+}
+
+// barColor tells the fixes (crash-on-panic among them: it crashes on its
+// poison by design) from the versions broken on purpose.
+func barColor(r result) color.RGBA {
+	switch {
+	case r.Subject == "baseline":
+		return baseColor
+	case slices.Contains(r.Want, OK) || r.Strategy == "crash-on-panic":
+		return okColor
+	}
+	return failingColor
+}
+
+// rangeBars are the lowest-to-highest range of each bar, for
+// plotter.NewXErrorBars.
+type rangeBar struct{ y, x, low, high float64 }
+type rangeBars []rangeBar
+
+func (r rangeBars) Len() int                        { return len(r) }
+func (r rangeBars) XY(i int) (float64, float64)     { return r[i].x, r[i].y }
+func (r rangeBars) XError(i int) (float64, float64) { return r[i].x - r[i].low, r[i].high - r[i].x }

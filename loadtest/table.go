@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// A ratio is a version's throughput over the baseline's in the same run:
+// the median over its bursts, and the lowest and highest burst, each over
+// the baseline's median.
+type ratio struct {
+	Median float64 `json:"median"`
+	Low    float64 `json:"low"`
+	High   float64 `json:"high"`
+}
+
+// addRatios sets every result's ratio to the median throughput of the
+// baseline under the same shape of load.
+func addRatios(results []result) {
+	base := map[shape]float64{}
+	for _, r := range results {
+		if r.Subject == "baseline" && len(r.RPS) > 0 {
+			base[r.Shape] = median(r.RPS)
+		}
+	}
+	for j := range results {
+		rps, b := results[j].RPS, base[results[j].Shape]
+		if len(rps) == 0 || b == 0 || results[j].RateCap > 0 {
+			continue
+		}
+		results[j].Ratio = &ratio{Median: median(rps) / b, Low: slices.Min(rps) / b, High: slices.Max(rps) / b}
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// spread is half the range of xs, as a fraction of their median.
+func spread(xs []float64) float64 {
+	m := median(xs)
+	if m == 0 {
+		return 0
+	}
+	return (slices.Max(xs) - slices.Min(xs)) / 2 / m
+}
+
+// printTable writes the verdict table, evidence last so that a long line
+// wraps without breaking the columns.
+func printTable(w io.Writer, rep runReport) {
+	fmt.Fprintf(w, "%s: %s; %s load, %d requests × %d bursts, %d at a time; %s\n\n",
+		rep.Command, buildKind(rep.Race), rep.Load, rep.N, rep.Repeat, rep.C, rep.Machine)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUBJECT\tSTRATEGY\tVERDICT\t\tREQ/S\t×BASELINE\tP50\tP99\tEVIDENCE")
+	for _, r := range rep.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.Subject, r.Strategy, r.Verdict, declaredMark(r), rpsCell(r), ratioCell(r),
+			latency(r.P50), latency(r.P99), r.Evidence)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d versions in %v. ✓: the verdict the lab declares (the naive versions fail on purpose).\n",
+		len(rep.Results), rep.Wall.Round(100*time.Millisecond))
+}
+
+func buildKind(race bool) string {
+	if race {
+		return "servers built with -race"
+	}
+	return "servers built without -race"
+}
+
+func declaredMark(r result) string {
+	if r.Declared {
+		return "✓"
+	}
+	want := make([]string, len(r.Want))
+	for i, v := range r.Want {
+		want[i] = string(v)
+	}
+	return "✗ want " + strings.Join(want, " or ")
+}
+
+// rpsCell is the median throughput and its spread over the bursts.
+func rpsCell(r result) string {
+	if len(r.RPS) == 0 {
+		return "-"
+	}
+	cell := thousands(median(r.RPS))
+	if r.RateCap > 0 {
+		return cell + " (capped)"
+	}
+	if len(r.RPS) > 1 {
+		cell += fmt.Sprintf(" ±%.0f%%", 100*spread(r.RPS))
+	}
+	return cell
+}
+
+func ratioCell(r result) string {
+	if r.Ratio == nil {
+		return "-"
+	}
+	if r.Ratio.Low == r.Ratio.High {
+		return fmt.Sprintf("%.2f", r.Ratio.Median)
+	}
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", r.Ratio.Median, r.Ratio.Low, r.Ratio.High)
+}
+
+func latency(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "-"
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	default:
+		return d.Round(time.Millisecond).String()
+	}
+}
+
+// thousands formats 12345.6 as "12,346".
+func thousands(x float64) string {
+	s := fmt.Sprintf("%.0f", x)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
