@@ -66,7 +66,7 @@ func writeTargets(b *bytes.Buffer, rep runReport) {
 	fmt.Fprintf(b, "## Throughput targets\n\n")
 	if rep.Race {
 		fmt.Fprintf(b, "Not checked in this run: the race detector slows each version by its own factor. A throughput\n")
-		fmt.Fprintf(b, "run checks them: `go run ./loadtest -race=false -load ab -report docs/throughput.md`.\n")
+		fmt.Fprintf(b, "run checks them: `go run ./loadtest -race=false -load ab -repeat 5 -report docs/throughput.md`.\n")
 		return
 	}
 	fmt.Fprintf(b, "Each safe version's requests per second over the baseline's, as above (%s load): the target is\n", rep.Load)
