@@ -138,11 +138,14 @@ func mainFrame(stack []string) (fn, loc string) {
 // exit status: `panic="runtime error: ..." exit=70`.
 func crashOnPanicEvidence(line string) string {
 	msg := "panic in a handler"
-	if m := regexp.MustCompile(`panic=("(?:[^"\\]|\\.)*"|\S+)`).FindStringSubmatch(line); m != nil {
+	if m := panicAttr.FindStringSubmatch(line); m != nil {
 		msg += ": " + strings.Trim(m[1], `"`)
 	}
 	return msg + " (crash-on-panic middleware)"
 }
+
+// panicAttr is the panic="..." attribute of crashonpanic's slog line.
+var panicAttr = regexp.MustCompile(`panic=("(?:[^"\\]|\\.)*"|\S+)`)
 
 // recoveredPanic returns the panic net/http recovered in a handler, as
 // "runtime error: ...", or "" if there was none.
