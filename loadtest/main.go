@@ -1,6 +1,7 @@
 // Command loadtest is the lab's harness: it runs every version of every
 // subject under real load and prints one verdict table.
 //
+//	go run ./loadtest doctor                # first: can this machine run the lab?
 //	go run ./loadtest                       # every version, built with -race
 //	go run ./loadtest -subject counter      # one subject
 //	go run ./loadtest -race=false -load ab  # a throughput run
@@ -67,7 +68,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.load, "load", "hey", "load generator: hey (built in), ab (apache2-utils) or wrk")
 	fs.DurationVar(&wrkDuration, "wrk-duration", wrkDuration, "how long each burst of -load wrk runs")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./loadtest [flags]\n\nRuns every version of the lab under load and prints a verdict table.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: go run ./loadtest [flags]\n       go run ./loadtest doctor   (checks that this machine can run the lab: run it first)\n\nRuns every version of the lab under load and prints a verdict table.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -143,6 +144,9 @@ func (r runReport) allDeclared() bool {
 
 // run is the whole command: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "doctor" {
+		return runDoctor(ctx, args[1:], stdout, stderr)
+	}
 	start := time.Now()
 	o, err := parseOptions(args, stderr)
 	o.stderr = stderr
