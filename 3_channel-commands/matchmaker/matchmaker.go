@@ -119,12 +119,20 @@ func (m *Matchmaker) Close() {
 
 func (m *Matchmaker) Join(ctx context.Context, id string) (matchapi.Match, error) {
 	j := join{id: id, match: make(chan matchapi.Match, 1)}
+	// An owner that is free takes the join, even from a client whose ctx
+	// has already ended (one that comes at shutdown), so that it is counted
+	// as the mutex version counts it. A select with both cases ready would
+	// pick one at random.
 	select {
 	case m.joins <- j:
-	case <-ctx.Done():
-		return matchapi.Match{}, ctx.Err() // the owner never saw this client
-	case <-m.done:
-		return matchapi.Match{}, ErrClosed
+	default:
+		select {
+		case m.joins <- j:
+		case <-ctx.Done():
+			return matchapi.Match{}, ctx.Err() // the owner is busy, and never saw this client
+		case <-m.done:
+			return matchapi.Match{}, ErrClosed
+		}
 	}
 	select {
 	case match := <-j.match:
