@@ -34,5 +34,10 @@ func TestMatchmakerIsBroken(t *testing.T) {
 }
 
 func newHandler(t *testing.T, pairTimeout time.Duration) http.Handler {
-	return newMatchmaker(pairTimeout)
+	m := newMatchmaker(pairTimeout)
+	// A fix whose state an owner goroutine holds must stop it: the suite fails on leaked goroutines.
+	if owner, ok := any(m).(interface{ Close() }); ok {
+		t.Cleanup(owner.Close)
+	}
+	return m
 }
