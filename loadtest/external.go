@@ -20,7 +20,7 @@ import (
 // Every request of a burst is the same: no per-request ids.
 type abLoader struct{ path string }
 
-func newABLoader() (loader, error) {
+func newABLoader(options) (loader, error) {
 	path, err := exec.LookPath("ab")
 	if err != nil {
 		return nil, errors.New("ab is not installed: apt-get install apache2-utils (or brew install httpd), or use -load hey")
@@ -129,17 +129,17 @@ func parseAB(text string) (sample, error) {
 // wrkLoader drives load with wrk (apt-get install wrk): multi-threaded,
 // event-driven and cheap per request. It runs for a set time, not a set
 // count: -wrk-duration per burst.
-type wrkLoader struct{ path string }
+type wrkLoader struct {
+	path     string
+	duration time.Duration // of each burst
+}
 
-// wrkDuration is how long each wrk burst runs.
-var wrkDuration = 3 * time.Second
-
-func newWrkLoader() (loader, error) {
+func newWrkLoader(o options) (loader, error) {
 	path, err := exec.LookPath("wrk")
 	if err != nil {
 		return nil, errors.New("wrk is not installed: apt-get install wrk (or brew install wrk), or use -load hey")
 	}
-	return wrkLoader{path}, nil
+	return wrkLoader{path: path, duration: o.wrkDuration}, nil
 }
 
 func (wrkLoader) name() string        { return "wrk" }
@@ -147,7 +147,7 @@ func (wrkLoader) countsExactly() bool { return false }
 
 func (l wrkLoader) run(ctx context.Context, base string, spec loadSpec) (sample, error) {
 	args := []string{
-		"-t", "1", "-c", strconv.Itoa(spec.C), "-d", wrkDuration.String(),
+		"-t", "1", "-c", strconv.Itoa(spec.C), "-d", l.duration.String(),
 		"--timeout", requestTimeout.String(), "--latency",
 	}
 	if spec.Body != nil || spec.method() != "GET" {

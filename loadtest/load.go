@@ -146,8 +146,8 @@ const (
 )
 
 // loaders are the load generators by their -load name.
-var loaders = map[string]func() (loader, error){
-	"hey": func() (loader, error) { return heyLoader{}, nil },
+var loaders = map[string]func(options) (loader, error){
+	"hey": func(options) (loader, error) { return heyLoader{}, nil },
 	"ab":  newABLoader,
 	"wrk": newWrkLoader,
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,8 +30,8 @@ var wantEvidence = map[string][]string{
 	"3_channel-commands/matchmaker": {"all paired, /stats balanced", "paired symmetrically"},
 	"4_panic-safety/matchmaker":     {"GET /?id=poison@", "(exit 70)"},
 	"1_naive-race/notifier":         {"subscribers left", "Subscribers:8"},
-	"2_mutex/notifier":              {"got all", "in order", "were removed", "a stalled one was dropped"},
-	"3_channel-commands/notifier":   {"got all", "in order", "were removed", "a stalled one was dropped"},
+	"2_mutex/notifier":              {"got all", "in order", "were removed"}, // -stall=false: see TestHarnessVerdicts
+	"3_channel-commands/notifier":   {"got all", "in order", "were removed"},
 	"4_panic-safety/deadlock":       {"slice bounds out of range", "GET /get?name=i got no answer"},
 	"4_panic-safety/halfdone":       {"watch the world burn", "curr_size 5, actual_size 2"},
 	"4_panic-safety/goroutine":      {"index out of range [1] with length 1", "(exit 2)"},
@@ -39,37 +40,49 @@ var wantEvidence = map[string][]string{
 
 // TestHarnessVerdicts is the harness's smoke test: a small load on every
 // version, built with -race as the default run is, and the verdict the lab
-// declares for each, with its evidence.
+// declares for each, with its evidence. It runs the harness once per
+// subject, two subjects at a time: the harness runs its versions one after
+// another, mostly waiting for servers to stop, and the verdicts do not
+// depend on the throughput. It leaves out the notifier's stalled subscriber
+// (-stall=false), which takes tens of thousands of events to fill its
+// socket buffers; the full harness run in CI (.ci/run runs the workshop
+// guide, and with it `go run ./loadtest`) checks it.
 func TestHarnessVerdicts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs every version: not in -short")
 	}
-	var stdout, stderr bytes.Buffer
-	code := run(t.Context(), []string{"-n", "200", "-c", "10", "-repeat", "1", "-json"}, &stdout, &stderr)
-	var rep runReport
-	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	for _, subject := range []string{"counter", "matchmaker", "notifier", "panic"} {
+		t.Run(subject, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			code := run(t.Context(), []string{"-subject", subject, "-n", "200", "-c", "10", "-repeat", "1", "-stall=false", "-json"}, &stdout, &stderr)
+			var rep runReport
+			require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 
-	require.Len(t, rep.Results, len(versions), "one row per version")
-	for _, r := range rep.Results {
-		t.Run(r.Package+"/"+strings.ReplaceAll(r.Strategy, " ", ""), func(t *testing.T) {
-			assert.True(t, r.Declared, "verdict %q, want one of %v: %s", r.Verdict, r.Want, r.Evidence)
-			for _, want := range wantEvidence[r.Package] {
-				assert.Contains(t, r.Evidence, want)
+			want, err := selected(options{subjects: []string{subject}})
+			require.NoError(t, err)
+			require.Len(t, rep.Results, len(want), "one row per version, baselines included")
+			for _, r := range rep.Results {
+				t.Run(r.Package+"/"+strings.ReplaceAll(r.Strategy, " ", ""), func(t *testing.T) {
+					assert.True(t, r.Declared, "verdict %q, want one of %v: %s", r.Verdict, r.Want, r.Evidence)
+					for _, want := range wantEvidence[r.Package] {
+						assert.Contains(t, r.Evidence, want)
+					}
+					if r.Package == "1_naive-race/matchmaker" {
+						assert.True(t, strings.Contains(r.Evidence, "paired with one that had left") ||
+							strings.Contains(r.Evidence, "index out of range [0] with length 0"), r.Evidence)
+					}
+					if r.Verdict == OK {
+						assert.NotEmpty(t, r.RPS, "an ok version was measured")
+						assert.Positive(t, r.P50, "latencies were read from the load generator")
+					}
+				})
 			}
-			if r.Package == "1_naive-race/matchmaker" {
-				assert.True(t, strings.Contains(r.Evidence, "paired with one that had left") ||
-					strings.Contains(r.Evidence, "index out of range [0] with length 0"), r.Evidence)
-			}
-			if r.Verdict == OK {
-				assert.NotEmpty(t, r.RPS, "an ok version was measured")
-				assert.Positive(t, r.P50, "latencies were read from the load generator")
-			}
+			assert.Equal(t, 0, code, "exit status, with every verdict as declared; stderr: %s", stderr.String())
 		})
 	}
-	assert.Equal(t, 0, code, "exit status, with every verdict as declared; stderr: %s", stderr.String())
 }
 
-// TestFlags checks the command line's refusals.
 func TestFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-subject", "teapot"},
@@ -107,7 +120,7 @@ func TestLoaders(t *testing.T) {
 					t.Skipf("%s is not installed", name)
 				}
 			}
-			l, err := newLoader()
+			l, err := newLoader(options{wrkDuration: time.Second})
 			require.NoError(t, err)
 			var served atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -49,7 +49,9 @@ type options struct {
 	verbose              bool
 	report               string
 	load                 string
-	stderr               io.Writer // for -v
+	wrkDuration          time.Duration // of each burst of -load wrk
+	stall                bool          // check that the notifier drops a subscriber that stops reading
+	stderr               io.Writer     // for -v
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -66,7 +68,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.verbose, "v", false, "print what each server wrote (its log, race reports, panics) to stderr")
 	fs.StringVar(&o.report, "report", "", "also write the results as Markdown to this file, with a chart of throughput beside it (.png)")
 	fs.StringVar(&o.load, "load", "hey", "load generator: hey (built in), ab (apache2-utils) or wrk")
-	fs.DurationVar(&wrkDuration, "wrk-duration", wrkDuration, "how long each burst of -load wrk runs")
+	fs.BoolVar(&o.stall, "stall", true, "check that a notifier drops a subscriber that stops reading (it takes some 37,000 events: seconds per version)")
+	fs.DurationVar(&o.wrkDuration, "wrk-duration", 3*time.Second, "how long each burst of -load wrk runs")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./loadtest [flags]\n       go run ./loadtest doctor   (checks that this machine can run the lab: run it first)\n\nRuns every version of the lab under load and prints a verdict table.\n\n")
 		fs.PrintDefaults()
@@ -167,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadtest: unknown -load %q: use hey, ab or wrk\n", o.load)
 		return 2
 	}
-	load, err := newLoader()
+	load, err := newLoader(o)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 2
