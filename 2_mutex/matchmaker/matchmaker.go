@@ -12,7 +12,7 @@
 //
 // or run it and hammer it: /stats balances, and every request is paired but
 // for, now and then, a last few that hey's last worker sends with nobody left
-// to pair them with (see the README).
+// to pair them with (see docs/reference.md).
 //
 //	go run ./2_mutex/matchmaker &
 //	go tool hey -n 20000 -c 200 http://127.0.0.1:8000/
