@@ -14,6 +14,7 @@ package docs
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -131,3 +132,33 @@ func verdictRows(t *testing.T, file string) map[string]string {
 }
 
 var verdictRow = regexp.MustCompile(`(?m)^\| (\w+) \| \[([^\]]+)\]\([^)]*\) \| \*\*([a-z ]+)\*\* \| (✓|✗) \|`)
+
+// TestLinksResolve checks that every relative link in the lab's Markdown
+// points at a file or folder that exists, so that moving a file cannot
+// leave a dead link in the guide, the exercises or the README.
+func TestLinksResolve(t *testing.T) {
+	files, err := filepath.Glob("*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob("exercises/*.md")
+	files = append(files, append(more, "../README.md", "../benchmarks/README.md")...)
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range markdownLink.FindAllStringSubmatch(string(b), -1) {
+			target, _, _ := strings.Cut(m[1], "#")
+			if target == "" || strings.Contains(target, "://") {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(file), target)); err != nil {
+				t.Errorf("%s links to %s, which does not exist", file, m[1])
+			}
+		}
+	}
+}
+
+// markdownLink matches a Markdown link's target: [text](target).
+var markdownLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
