@@ -119,20 +119,21 @@ func (m *Matchmaker) Close() {
 
 func (m *Matchmaker) Join(ctx context.Context, id string) (matchapi.Match, error) {
 	j := join{id: id, match: make(chan matchapi.Match, 1)}
-	// An owner that is free takes the join, even from a client whose ctx
-	// has already ended (one that comes at shutdown), so that it is counted
-	// as the mutex version counts it. A select with both cases ready would
-	// pick one at random.
+	// A client whose ctx ends while the owner is busy gives up, unseen. One
+	// whose ctx had ended before it came (at shutdown) is still handed to
+	// the owner, which never blocks for long, so that it is counted as the
+	// mutex version counts it: were ctx.Done in the select, a select with
+	// two cases ready would pick one at random.
+	giveUp := ctx.Done()
+	if ctx.Err() != nil {
+		giveUp = nil // a nil channel is never ready
+	}
 	select {
 	case m.joins <- j:
-	default:
-		select {
-		case m.joins <- j:
-		case <-ctx.Done():
-			return matchapi.Match{}, ctx.Err() // the owner is busy, and never saw this client
-		case <-m.done:
-			return matchapi.Match{}, ErrClosed
-		}
+	case <-giveUp:
+		return matchapi.Match{}, ctx.Err() // the owner never saw this client
+	case <-m.done:
+		return matchapi.Match{}, ErrClosed
 	}
 	select {
 	case match := <-j.match:
