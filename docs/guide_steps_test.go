@@ -13,11 +13,11 @@ var lessons = []lesson{
 	}},
 	{"counter", []step{
 		start("go run ./1_naive-race/counter"),
-		run(`go tool hey -n 20000 -c 200 "http://127.0.0.1:8000/inc?name=i"`, "connect: connection refused"),
+		run(`go tool hey -n 100000 -c 200 "http://127.0.0.1:8000/inc?name=i"`, "connect: connection refused"),
 		exited("go run ./1_naive-race/counter", "fatal error: concurrent map", "main.(*Store).Inc", "exit status 2").exits(1),
 
 		start("go run ./1_naive-race/counter"),
-		run(`ab -n 20000 -c 200 "127.0.0.1:8000/inc?name=i"`, "requests completed").exits(anyFailure),
+		run(`ab -n 100000 -c 200 "127.0.0.1:8000/inc?name=i"`, "requests completed").exits(anyFailure),
 		exited("go run ./1_naive-race/counter", "fatal error: concurrent map").exits(1),
 
 		start("go run -race ./1_naive-race/counter"),
@@ -49,7 +49,7 @@ var lessons = []lesson{
 	}},
 	{"matchmaker", []step{
 		start("go run ./1_naive-race/matchmaker"),
-		run("go tool hey -n 20000 -c 200 http://127.0.0.1:8000/", "connect: connection refused"),
+		run("go tool hey -n 100000 -c 200 http://127.0.0.1:8000/", "connect: connection refused"),
 		exited("go run ./1_naive-race/matchmaker", "panic: runtime error: index out of range [0] with length 0", "main.(*ClientQueue).Dequeue", "exit status 2").exits(1),
 
 		start("go run ./1_naive-race/matchmaker -tls -pair-timeout 1s"),
