@@ -3,7 +3,6 @@
 package docs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,10 +11,11 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"concurrencylab/internal/labtest"
 )
 
 // guideEnv turns on TestGuideRuns.
@@ -187,14 +187,14 @@ func exitCode(err error) int {
 // A process is a command left running, as in a terminal of its own.
 type process struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *labtest.SyncBuffer
 	done chan struct{} // closed when it has exited
 	code int           // its exit status, once done is closed
 }
 
 func startProcess(t *testing.T, line string) *process {
 	t.Helper()
-	p := &process{out: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{out: &labtest.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command("bash", "-c", line)
 	p.cmd.Dir = ".."
 	p.cmd.Env = learnerEnv()
@@ -246,24 +246,6 @@ func (p *process) wait(d time.Duration) (int, bool) {
 }
 
 func (p *process) output() string { return p.out.String() }
-
-// syncBuffer is a bytes.Buffer that a process writes while a test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // lastLines is the end of a command's output, enough to read it: a
 // subscriber prints a line for each of some 100,000 events.
