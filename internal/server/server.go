@@ -113,7 +113,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, h http.Handler) err
 	}
 	served := make(chan error, 1)
 	go func() { served <- serve(ln) }()
-	logger.Info("listening", "url", scheme+"://"+ln.Addr().String())
+	logListening(logger, scheme+"://"+ln.Addr().String())
 
 	select {
 	case err := <-served:

@@ -174,3 +174,18 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestListeningURL(t *testing.T) {
+	var buf bytes.Buffer
+	logListening(slog.New(slog.NewTextHandler(&buf, nil)), "http://127.0.0.1:41234")
+	url, ok := ListeningURL(strings.TrimSpace(buf.String()))
+	assert.True(t, ok, buf.String())
+	assert.Equal(t, "http://127.0.0.1:41234", url)
+
+	url, ok = ListeningURL("2026/12/01 10:00:00 INFO listening url=https://127.0.0.1:8000")
+	assert.True(t, ok)
+	assert.Equal(t, "https://127.0.0.1:8000", url)
+
+	_, ok = ListeningURL("2026/12/01 10:00:00 INFO request uri=/listening")
+	assert.False(t, ok)
+}
