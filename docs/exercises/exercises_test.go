@@ -56,10 +56,16 @@ type subject struct {
 	// file that takes its place, as a path under the strategy's folder
 	// (2_mutex/<subject>/ or 3_channel-commands/<subject>/).
 	modelFiles map[string]string
-	// adapter, if any, is a file in testdata/ that gives the naive main.go
-	// and tests what they call on top of the model answer; it goes into
-	// the naive package as adapter.go.
-	adapter string
+}
+
+// adapterFile is the file, if any, that gives the naive main.go and tests
+// what they call on top of strategy's model answer of subject: it is
+// testdata/<strategy>/<subject>.go, and goes into the naive package as
+// adapter.go. There is one for each strategy, since the model answers'
+// lifecycles differ: the channel-commands answer has an owner goroutine to
+// Close, the mutex answer nothing to stop.
+func adapterFile(subject, strategy string) string {
+	return filepath.Join("testdata", strategy, subject+".go")
 }
 
 var subjects = []subject{
@@ -91,7 +97,6 @@ var subjects = []subject{
 			return regexp.MustCompile(`wrong pair: |^WARNING: DATA RACE`)
 		},
 		modelFiles: map[string]string{"matchmaker.go": "matchmaker.go"},
-		adapter:    "matchmaker_adapter.go",
 	},
 	{
 		name: "notifier",
@@ -102,7 +107,6 @@ var subjects = []subject{
 			return regexp.MustCompile(`never removed: `)
 		},
 		modelFiles: map[string]string{"hub.go": "hub.go"},
-		adapter:    "notifier_adapter.go",
 	},
 }
 
@@ -151,8 +155,8 @@ func TestUntouchedNaiveFailsExerciseMode(t *testing.T) {
 
 // TestModelAnswersPassExerciseMode proves that the exercises can be done:
 // each model answer, laid over its naive package in place of the naive
-// files (with an adapter for the matchmaker and the notifier, whose answers
-// implement the matchapi and notifyapi interfaces), passes the naive
+// files (with an adapter where the naive main.go and tests call what the
+// answer does not have: see adapterFile), passes the naive
 // package's whole test in exercise mode. The naive main.go is kept, so the
 // command still builds as a learner's fix must.
 func TestModelAnswersPassExerciseMode(t *testing.T) {
@@ -203,11 +207,10 @@ func writeOverlay(t *testing.T, root string, s subject, strategy string) string 
 		require.FileExists(t, model)
 		replace[filepath.Join(naive, naiveName)] = model
 	}
-	if s.adapter != "" {
-		adapter, err := filepath.Abs(filepath.Join("testdata", s.adapter))
-		require.NoError(t, err)
-		require.FileExists(t, adapter)
-		replace[filepath.Join(naive, "adapter.go")] = adapter
+	if adapter, err := filepath.Abs(adapterFile(s.name, strategy)); err == nil {
+		if _, err := os.Stat(adapter); err == nil {
+			replace[filepath.Join(naive, "adapter.go")] = adapter
+		}
 	}
 
 	config, err := json.Marshal(struct{ Replace map[string]string }{replace})

@@ -1,6 +1,9 @@
-// Package labtest is the lab's test kit: conformance suites that run a
-// subject's versions over real loopback HTTP, an expected-failure runner that
-// proves a naive version breaks the way its seed says, and benchmarks.
+// Package labtest is the lab's test kit: it runs a subject's scenarios
+// (internal/scenario) as subtests against a fresh in-process server of one
+// version, over loopback HTTP or on a fake clock; it proves that a naive
+// version breaks the way its seed says, in a child process
+// (ExpectFailure); it runs a test binary as a server in a child process
+// (StartChild); and it benchmarks.
 package labtest
 
 import (
@@ -16,32 +19,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"concurrencylab/internal/scenario"
 )
 
-// A Failure is one way a naive version is expected to break, recognized by
-// a line of the output of the child process that ran it.
-type Failure struct {
-	Name    string
-	Pattern *regexp.Regexp
-}
-
-// The failures the seeds show.
-var (
-	DataRace            = Failure{"data race", regexp.MustCompile(`^WARNING: DATA RACE`)}
-	ConcurrentMapWrites = Failure{"concurrent map writes", regexp.MustCompile(`^fatal error: concurrent map (writes|read and map write|iteration and map write)`)}
-	LostUpdates         = Failure{"lost updates", regexp.MustCompile(lostUpdatesMarker)}
-
-	IndexOutOfRange          = Failure{"index out of range", regexp.MustCompile(`^panic: runtime error: index out of range \[0\] with length 0`)}
-	WriteHeaderAfterFinished = Failure{"WriteHeader after the handler finished", regexp.MustCompile(`^panic: WriteHeader called after Handler finished`)}
-	WrongPair                = Failure{"a wrong pair", regexp.MustCompile(wrongPairMarker + ": ")}
-	Unpaired                 = Failure{"clients not paired", regexp.MustCompile(unpairedMarker + ": ")}
-	UnbalancedStats          = Failure{"unbalanced /stats", regexp.MustCompile(unbalancedMarker)}
-	LeftQueued               = Failure{"a client left in the queue", regexp.MustCompile(leftQueuedMarker + ": ")}
-
-	Hung         = Failure{"a hang", regexp.MustCompile(hungMarker + ": ")}
-	NeverRemoved = Failure{"a subscriber never removed", regexp.MustCompile(neverRemovedMarker + ": ")}
-	Leaked       = Failure{"leaked goroutines", regexp.MustCompile(`found unexpected goroutines|deadlock: main bubble goroutine has exited but blocked goroutines remain`)}
-)
+// Leaked is goroutines left running when a scenario is over: goleak's
+// report on loopback, or a synctest bubble's.
+var Leaked = scenario.InOutput("leaked goroutines",
+	`found unexpected goroutines|deadlock: main bubble goroutine has exited but blocked goroutines remain`, scenario.Leaked)
 
 // ExerciseEnv names the environment variable that turns on exercise mode:
 // with LAB_EXERCISE=1, a naive version's tests demand that it pass like the
@@ -72,7 +57,7 @@ const (
 // atexit_sleep_ms it exits at once.
 //
 // In exercise mode (LAB_EXERCISE=1) there is no child: run must pass here.
-func ExpectFailure(t *testing.T, run func(t *testing.T), anyOf ...Failure) {
+func ExpectFailure(t *testing.T, run func(t *testing.T), anyOf ...scenario.Failure) {
 	t.Helper()
 	if os.Getenv(ExerciseEnv) == "1" {
 		t.Log("exercise mode: this version must pass the same suite as the safe versions")
@@ -139,7 +124,7 @@ func runPattern(name string) string {
 // findEvidence returns the first output line that matches one of failures,
 // followed by the first stack frame after it that is outside GOROOT, and the
 // failure it matched.
-func findEvidence(out []byte, failures []Failure) (Failure, string, bool) {
+func findEvidence(out []byte, failures []scenario.Failure) (scenario.Failure, string, bool) {
 	lines := strings.Split(string(out), "\n")
 	for i, line := range lines {
 		line = strings.TrimSpace(line)
@@ -155,7 +140,7 @@ func findEvidence(out []byte, failures []Failure) (Failure, string, bool) {
 			}
 		}
 	}
-	return Failure{}, "", false
+	return scenario.Failure{}, "", false
 }
 
 // testLogLine matches a line that a test logged: "file_test.go:12: ...".
@@ -184,7 +169,7 @@ func firstOwnFrame(lines []string) string {
 	return ""
 }
 
-func names(fs []Failure) string {
+func names(fs []scenario.Failure) string {
 	var b strings.Builder
 	for i, f := range fs {
 		if i > 0 {

@@ -4,6 +4,16 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"concurrencylab/internal/scenario"
+)
+
+// Failures like the subjects', for the engine's own tests: the engine
+// knows no subject.
+var (
+	lostUpdates     = scenario.Marked("lost updates", "lost updates", scenario.LostUpdates)
+	wrongPair       = scenario.Marked("a wrong pair", "wrong pair", scenario.Broken)
+	indexOutOfRange = scenario.InOutput("index out of range", `^panic: runtime error: index out of range \[0\] with length 0`, scenario.Crashed)
 )
 
 func TestRunPatternMatchesOnlyThatTest(t *testing.T) {
@@ -55,7 +65,7 @@ concurrencylab/1_naive-race/matchmaker.(*ClientQueue).Dequeue(0xc000118000)
 		{"clean", "=== RUN   TestX\n--- FAIL: TestX\n", "", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, got, ok := findEvidence([]byte(tc.out), []Failure{DataRace, ConcurrentMapWrites, LostUpdates, WrongPair, IndexOutOfRange})
+			f, got, ok := findEvidence([]byte(tc.out), []scenario.Failure{scenario.DataRace, scenario.ConcurrentMapWrites, lostUpdates, wrongPair, indexOutOfRange})
 			assert.Equal(t, tc.ok, ok)
 			assert.Equal(t, tc.failure, f.Name)
 			assert.Equal(t, tc.want, got)
@@ -70,7 +80,7 @@ func TestExpectFailureRetriesUntilTheBugShows(t *testing.T) {
 	ExpectFailure(t, func(t *testing.T) {
 		runs++
 		if runs == 3 {
-			t.Errorf("%s: showed on run %d", lostUpdatesMarker, runs)
+			t.Error(lostUpdates.Errorf("showed on run %d", runs))
 		}
-	}, LostUpdates)
+	}, lostUpdates)
 }

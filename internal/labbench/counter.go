@@ -1,4 +1,8 @@
-package labtest
+// Package labbench benchmarks the subjects' versions: the counter stores
+// and the matchmakers called directly, without HTTP, and the notifiers'
+// fan-out over real websockets. Each version's test file calls these with
+// a factory that starts the version and registers its own cleanup.
+package labbench
 
 import (
 	"context"
@@ -18,9 +22,9 @@ const (
 // BenchmarkCounterStore measures a store's operations directly, without
 // HTTP: one goroutine at a time ("serial"), the cost of the synchronization
 // alone, and with b.RunParallel ("parallel", GOMAXPROCS goroutines at once
-// on one counter, set with -cpu), its cost under contention. A store with a
-// Close method is closed after each run.
-func BenchmarkCounterStore(b *testing.B, newStore func() counterapi.Store, mode BenchMode) {
+// on one counter, set with -cpu), its cost under contention. newStore starts
+// a fresh store for each run and registers its cleanup on b.
+func CounterStore(b *testing.B, newStore func(b *testing.B) counterapi.Store, mode BenchMode) {
 	ctx := context.Background()
 	ops := []struct {
 		name string
@@ -31,7 +35,7 @@ func BenchmarkCounterStore(b *testing.B, newStore func() counterapi.Store, mode 
 	}
 	for _, o := range ops {
 		b.Run(o.name+"/serial", func(b *testing.B) {
-			s := open(b, newStore)
+			s := newStore(b)
 			for b.Loop() {
 				if err := o.op(s); err != nil {
 					b.Fatal(err)
@@ -42,7 +46,7 @@ func BenchmarkCounterStore(b *testing.B, newStore func() counterapi.Store, mode 
 			continue
 		}
 		b.Run(o.name+"/parallel", func(b *testing.B) {
-			s := open(b, newStore)
+			s := newStore(b)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if err := o.op(s); err != nil {
@@ -53,12 +57,4 @@ func BenchmarkCounterStore(b *testing.B, newStore func() counterapi.Store, mode 
 			})
 		})
 	}
-}
-
-func open(b *testing.B, newStore func() counterapi.Store) counterapi.Store {
-	s := newStore()
-	if c, ok := s.(interface{ Close() }); ok {
-		b.Cleanup(c.Close)
-	}
-	return s
 }

@@ -1,4 +1,4 @@
-package labtest
+package labbench
 
 import (
 	"context"
@@ -13,15 +13,12 @@ import (
 // BenchmarkMatchmaker measures how many pairs a matchmaker makes per second,
 // called directly (no HTTP), with 2, 64 and 512 clients joining at once,
 // each joining again as soon as it is paired. One op is one pair; the
-// pairs/s metric is the same figure the other way up. A matchmaker with a
-// Close method is closed after each run.
-func BenchmarkMatchmaker(b *testing.B, newMatchmaker func() matchapi.Matchmaker) {
+// pairs/s metric is the same figure the other way up. newMatchmaker starts
+// a fresh matchmaker for each run and registers its cleanup on b.
+func Matchmaker(b *testing.B, newMatchmaker func(b *testing.B) matchapi.Matchmaker) {
 	for _, clients := range []int{2, 64, 512} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			m := newMatchmaker()
-			if c, ok := m.(interface{ Close() }); ok {
-				b.Cleanup(c.Close)
-			}
+			m := newMatchmaker(b)
 			ctx := context.Background()
 			var joinsLeft atomic.Int64 // two per pair; a client takes one before each join
 			joinsLeft.Store(2 * int64(b.N))

@@ -1,0 +1,114 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// A Case is one bad request of a battery, and the status the contract
+// answers it with.
+type Case struct {
+	Method string // GET if empty
+	Path   string
+	Body   string
+	Header http.Header
+	Status int
+}
+
+func (c Case) String() string {
+	method := c.Method
+	if method == "" {
+		method = "GET"
+	}
+	s := method + " " + Shorten(c.Path)
+	if c.Body != "" {
+		s += " " + Shorten(c.Body)
+	}
+	return s
+}
+
+// A Battery is a subject's bad input: requests that the contract answers
+// with a 4xx and a one-line message, changing nothing, the server serving
+// on. It scores a server case by case, so that a server written in any
+// language learns how far it follows the contract, apart from whether it
+// is safe under load.
+type Battery struct {
+	Cases []Case
+	// Prepare puts the state that the cases must not change.
+	Prepare func(ctx context.Context, tg *Target) error
+	// Unchanged, after each case, checks that the state is as Prepare
+	// left it and that the server still answers.
+	Unchanged func(ctx context.Context, tg *Target) error
+}
+
+// A Score is how a server answered a battery.
+type Score struct {
+	Passed, Total int
+	Deviations    []string // one for each case that was not answered as the contract says
+}
+
+// Full reports whether every case was answered as the contract says.
+func (s Score) Full() bool { return s.Passed == s.Total }
+
+// String says it in one line, with the first deviations.
+func (s Score) String() string {
+	line := fmt.Sprintf("%d of %d bad-input cases answered as the contract says", s.Passed, s.Total)
+	const shown = 3
+	for i, d := range s.Deviations {
+		if i == shown {
+			line += fmt.Sprintf("; %d more", len(s.Deviations)-shown)
+			break
+		}
+		if i == 0 {
+			line += ": " + d
+		} else {
+			line += "; " + d
+		}
+	}
+	return line
+}
+
+// oneLine is a plain-text answer of one line.
+var oneLine = regexp.MustCompile(`^[^\n]+\n$`)
+
+// Run sends every case, in order, and scores the answers: the status the
+// contract gives, a one-line message, and the state unchanged after it. It
+// returns an error only if Prepare fails.
+func (b Battery) Run(ctx context.Context, tg *Target) (Score, error) {
+	score := Score{Total: len(b.Cases)}
+	if b.Prepare != nil {
+		if err := b.Prepare(ctx, tg); err != nil {
+			return score, fmt.Errorf("before the bad input: %w", err)
+		}
+	}
+	for _, c := range b.Cases {
+		deviation := b.check(ctx, tg, c)
+		if deviation == "" {
+			score.Passed++
+			continue
+		}
+		score.Deviations = append(score.Deviations, c.String()+": "+deviation)
+	}
+	return score, nil
+}
+
+func (b Battery) check(ctx context.Context, tg *Target, c Case) string {
+	resp, err := tg.Do(ctx, Request{Method: c.Method, Path: c.Path, Body: c.Body, Header: c.Header, Wait: AnswerWait})
+	switch {
+	case err != nil:
+		return "no answer: " + err.Error()
+	case resp.Status != c.Status:
+		return fmt.Sprintf("%d %q, want %d", resp.Status, Shorten(strings.TrimSpace(resp.Body)), c.Status)
+	case !oneLine.MatchString(resp.Body):
+		return fmt.Sprintf("%d with %q, want a one-line message", resp.Status, Shorten(resp.Body))
+	}
+	if b.Unchanged != nil {
+		if err := b.Unchanged(ctx, tg); err != nil {
+			return "then " + err.Error()
+		}
+	}
+	return ""
+}

@@ -1,0 +1,91 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// A Verdict is what the harness concludes about one version under load.
+type Verdict string
+
+const (
+	OK          Verdict = "ok"           // every invariant held, and it stopped cleanly
+	Race        Verdict = "race"         // the race detector reported a data race
+	Crashed     Verdict = "crashed"      // the process exited on its own
+	Hung        Verdict = "hung"         // a request got no answer within its deadline
+	Leaked      Verdict = "leaked"       // something that should have gone (a subscriber) stayed
+	LostUpdates Verdict = "lost updates" // fewer changes counted than were acknowledged
+	Broken      Verdict = "broken"       // another invariant failed: unbalanced stats, a wrong pair
+)
+
+// A Failure is one way a broken version fails, as its seed says it does.
+// It is recognized by a line of output (the child process's, in a test;
+// the server's, in the harness) that matches Pattern, and it names the
+// Verdict the harness gives.
+//
+// A Failure made by Marked has a marker: the scenarios report it with
+// Errorf, whose message starts with the marker, so that the line that
+// says so matches Pattern.
+type Failure struct {
+	Name    string
+	Pattern *regexp.Regexp
+	Verdict Verdict
+	marker  string
+}
+
+// Marked returns the Failure that a scenario reports with Errorf: its
+// messages start with marker and ": ".
+func Marked(name, marker string, v Verdict) Failure {
+	return Failure{Name: name, Pattern: regexp.MustCompile(regexp.QuoteMeta(marker) + ": "), Verdict: v, marker: marker}
+}
+
+// InOutput returns the Failure recognized by a line of output that
+// matches pattern, such as the runtime's "fatal error: ..." or a panic.
+func InOutput(name, pattern string, v Verdict) Failure {
+	return Failure{Name: name, Pattern: regexp.MustCompile(pattern), Verdict: v}
+}
+
+// Errorf returns an error that reports f: "marker: message".
+func (f Failure) Errorf(format string, args ...any) error {
+	if f.marker == "" {
+		panic("scenario: Errorf on " + f.Name + ", which has no marker: make it with Marked")
+	}
+	return &Error{Failure: f, msg: f.marker + ": " + fmt.Sprintf(format, args...)}
+}
+
+// An Error is a scenario's report of a Failure.
+type Error struct {
+	Failure Failure
+	msg     string
+}
+
+func (e *Error) Error() string { return e.msg }
+
+// VerdictOf is the verdict an error names: its Failure's, if a Failure
+// made it (see Errorf), or else Broken. A nil error is OK.
+func VerdictOf(err error) Verdict {
+	var e *Error
+	switch {
+	case err == nil:
+		return OK
+	case errors.As(err, &e):
+		return e.Failure.Verdict
+	}
+	return Broken
+}
+
+// The failures any subject can show.
+var (
+	// DataRace is the race detector's report.
+	DataRace = InOutput("data race", `^WARNING: DATA RACE`, Race)
+	// ConcurrentMapWrites is the runtime's own check on a map that
+	// goroutines write at once.
+	ConcurrentMapWrites = InOutput("concurrent map writes",
+		`^fatal error: concurrent map (writes|read and map write|iteration and map write)`, Crashed)
+	// HungRequest is a request that got no answer within its deadline.
+	HungRequest = Marked("a hang", "hung", Hung)
+	// ServerDied is a server that exited, or stopped answering, during a
+	// scenario.
+	ServerDied = Marked("a crash", "crashed", Crashed)
+)
