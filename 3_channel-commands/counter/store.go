@@ -1,9 +1,9 @@
 // Command counter serves named counters over HTTP (/set, /get, /inc) from a
-// map that one manager goroutine owns: handlers send it commands on a
-// channel, each with a reply channel, and wait for the answer.
+// map that one owner goroutine holds: handlers send it commands on
+// channels, each with a reply channel, and wait for the answer.
 //
-// SAFE: only the manager can reach the map (it is declared inside the
-// manager), so there is nothing to lock. Prove it:
+// SAFE: only the owner can reach the map (it is declared inside the
+// owner), so there is nothing to lock. Prove it:
 //
 //	go test -race ./3_channel-commands/counter
 //
@@ -27,114 +27,131 @@ import (
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("counter store closed")
 
-// Store is the handlers' side of the manager goroutine: it holds channels
+// Store is the handlers' side of the owner goroutine: it holds channels
 // only, never the counters.
 type Store struct {
-	cmds      chan<- command // handlers send; the manager receives
-	stop      chan struct{}  // closed by Close to end the manager
-	done      chan struct{}  // closed by the manager when it has returned
-	closeOnce sync.Once      // Close closes stop once
+	sets      chan<- set    // Set sends; the owner receives
+	gets      chan<- get    // Get sends; the owner receives
+	incs      chan<- inc    // Inc sends; the owner receives
+	stop      chan struct{} // closed by Close to end the owner
+	done      chan struct{} // closed by the owner when it has returned
+	closeOnce sync.Once     // Close closes stop once
 }
 
-type op int
-
-const (
-	setOp op = iota
-	getOp
-	incOp
-)
-
-// command is one request to the manager.
-type command struct {
-	op    op
+// set asks the owner to set the counter name to val.
+type set struct {
 	name  string
-	val   int64       // setOp only
-	reply chan result // made by newCommand with room for the one result
+	val   int64
+	reply chan struct{} // room for one: sent once the counter is set
 }
 
-// newCommand returns a command whose reply channel has room for its result,
-// so the manager can always answer and move on, even if the caller has gone.
-func newCommand(op op, name string, val int64) command {
-	return command{op: op, name: name, val: val, reply: make(chan result, 1)}
+// get asks the owner for the value of the counter name.
+type get struct {
+	name  string
+	reply chan getReply // room for one
 }
 
-// result is the manager's answer to one command.
-type result struct {
-	val   int64 // getOp: the counter's value
-	found bool  // false: no counter has that name (getOp, incOp)
-	err   error // incOp: counterapi.ErrOverflow, the counter unchanged
+type getReply struct {
+	val   int64 // the counter's value
+	found bool  // false: no counter has that name
 }
 
-// NewStore starts the manager goroutine, holding
+// inc asks the owner to add one to the counter name.
+type inc struct {
+	name  string
+	reply chan incReply // room for one
+}
+
+type incReply struct {
+	found bool  // false: no counter has that name
+	err   error // counterapi.ErrOverflow, the counter unchanged
+}
+
+// newSet, newGet and newInc return a command whose reply channel has room
+// for its answer, so the owner can always answer and move on, even if the
+// caller has gone.
+func newSet(name string, val int64) set {
+	return set{name: name, val: val, reply: make(chan struct{}, 1)}
+}
+
+func newGet(name string) get { return get{name: name, reply: make(chan getReply, 1)} }
+
+func newInc(name string) inc { return inc{name: name, reply: make(chan incReply, 1)} }
+
+// NewStore starts the owner goroutine, holding
 // counterapi.InitialCounters. Close stops it.
 func NewStore() *Store {
-	cmds := make(chan command)
-	s := &Store{cmds: cmds, stop: make(chan struct{}), done: make(chan struct{})}
-	go manage(cmds, s.stop, s.done)
+	sets, gets, incs := make(chan set), make(chan get), make(chan inc)
+	s := &Store{sets: sets, gets: gets, incs: incs, stop: make(chan struct{}), done: make(chan struct{})}
+	go own(sets, gets, incs, s.stop, s.done)
 	return s
 }
 
-// manage owns the counters: it declares them, and nothing outside this
-// function can reach them. It runs one command at a time until stop closes.
-func manage(cmds <-chan command, stop <-chan struct{}, done chan<- struct{}) {
+// own is the owner goroutine: it declares the counters, and nothing outside
+// this function can reach them. It runs one command at a time until stop
+// closes.
+func own(sets <-chan set, gets <-chan get, incs <-chan inc, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	counters := counterapi.InitialCounters()
 	for {
 		select {
 		case <-stop:
 			return
-		case cmd := <-cmds:
+		case cmd := <-sets:
+			counters[cmd.name] = cmd.val
+			cmd.reply <- struct{}{}
+		case cmd := <-gets:
 			val, found := counters[cmd.name]
-			switch cmd.op {
-			case setOp:
-				counters[cmd.name] = cmd.val
-				cmd.reply <- result{found: true}
-			case getOp:
-				cmd.reply <- result{val: val, found: found}
-			case incOp:
-				if !found {
-					cmd.reply <- result{}
-					break
-				}
-				next, err := counterapi.Increment(val)
-				counters[cmd.name] = next
-				cmd.reply <- result{val: next, found: true, err: err}
+			cmd.reply <- getReply{val: val, found: found}
+		case cmd := <-incs:
+			val, found := counters[cmd.name]
+			if !found {
+				cmd.reply <- incReply{}
+				break
 			}
+			next, err := counterapi.Increment(val)
+			counters[cmd.name] = next
+			cmd.reply <- incReply{found: true, err: err}
 		}
 	}
 }
 
-// Close stops the manager and waits until it has returned. Calls after
-// Close return ErrClosed.
+// Close stops the owner and waits until it has returned. Calls after Close
+// return ErrClosed.
 func (s *Store) Close() {
 	s.closeOnce.Do(func() { close(s.stop) })
 	<-s.done
 }
 
-// do hands cmd to the manager and returns its result. It gives up if ctx
-// ends (the client has gone) or the store is closed before the manager takes
-// the command; once taken, the answer comes at once.
-func (s *Store) do(ctx context.Context, cmd command) (result, error) {
+// send hands cmd to the owner on cmds. It gives up if ctx ends (the client
+// has gone) or the owner is done before the owner takes cmd; once taken, the
+// answer comes at once.
+func send[C any](ctx context.Context, cmds chan<- C, cmd C, done <-chan struct{}) error {
 	select {
-	case s.cmds <- cmd:
-		return <-cmd.reply, nil
+	case cmds <- cmd:
+		return nil
 	case <-ctx.Done():
-		return result{}, ctx.Err()
-	case <-s.done:
-		return result{}, ErrClosed
+		return ctx.Err()
+	case <-done:
+		return ErrClosed
 	}
 }
 
 func (s *Store) Set(ctx context.Context, name string, val int64) error {
-	_, err := s.do(ctx, newCommand(setOp, name, val))
-	return err
+	cmd := newSet(name, val)
+	if err := send(ctx, s.sets, cmd, s.done); err != nil {
+		return err
+	}
+	<-cmd.reply
+	return nil
 }
 
 func (s *Store) Get(ctx context.Context, name string) (int64, error) {
-	r, err := s.do(ctx, newCommand(getOp, name, 0))
-	if err != nil {
+	cmd := newGet(name)
+	if err := send(ctx, s.gets, cmd, s.done); err != nil {
 		return 0, err
 	}
+	r := <-cmd.reply
 	if !r.found {
 		return 0, counterapi.ErrNotFound
 	}
@@ -142,10 +159,11 @@ func (s *Store) Get(ctx context.Context, name string) (int64, error) {
 }
 
 func (s *Store) Inc(ctx context.Context, name string) error {
-	r, err := s.do(ctx, newCommand(incOp, name, 0))
-	if err != nil {
+	cmd := newInc(name)
+	if err := send(ctx, s.incs, cmd, s.done); err != nil {
 		return err
 	}
+	r := <-cmd.reply
 	if !r.found {
 		return counterapi.ErrNotFound
 	}

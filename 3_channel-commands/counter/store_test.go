@@ -17,7 +17,7 @@ import (
 )
 
 // TestMain fails the package if any test leaves a goroutine behind, such as
-// a manager that was never stopped.
+// an owner that was never stopped.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
@@ -29,24 +29,24 @@ func TestCounter(t *testing.T) {
 }
 
 // Every command's reply channel has room for its result, so a caller that
-// never reads its reply (its client has gone) cannot hold the manager up.
-func TestManagerDoesNotWaitForGoneCaller(t *testing.T) {
+// never reads its reply (its client has gone) cannot hold the owner up.
+func TestOwnerDoesNotWaitForGoneCaller(t *testing.T) {
 	store := NewStore()
-	store.cmds <- newCommand(incOp, "i", 0) // and never read its reply
+	store.incs <- newInc("i") // and never read its reply
 
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	val, err := store.Get(ctx, "i")
-	require.NoError(t, err, "the manager is stuck on the abandoned reply")
+	require.NoError(t, err, "the owner is stuck on the abandoned reply")
 	assert.Equal(t, int64(1), val)
-	store.Close() // not deferred: after a failure it would wait forever for the stuck manager
+	store.Close() // not deferred: after a failure it would wait forever for the stuck owner
 }
 
-// A caller whose context ends while the manager is busy gives up at once
+// A caller whose context ends while the owner is busy gives up at once
 // instead of queueing behind it.
 func TestCallerGivesUpWhenContextEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := &Store{cmds: make(chan command), done: make(chan struct{})} // nobody receives: a manager that never comes back
+		busy := &Store{incs: make(chan inc), done: make(chan struct{})} // nobody receives: an owner that never comes back
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 
@@ -57,7 +57,7 @@ func TestCallerGivesUpWhenContextEnds(t *testing.T) {
 	})
 }
 
-func TestCloseStopsManager(t *testing.T) {
+func TestCloseStopsOwner(t *testing.T) {
 	store := NewStore()
 	store.Close()
 	store.Close() // a second Close is harmless
@@ -65,7 +65,7 @@ func TestCloseStopsManager(t *testing.T) {
 	select {
 	case <-store.done:
 	default:
-		t.Fatal("Close returned before the manager did")
+		t.Fatal("Close returned before the owner did")
 	}
 	assert.ErrorIs(t, store.Set(t.Context(), "i", 1), ErrClosed)
 	_, err := store.Get(t.Context(), "i")

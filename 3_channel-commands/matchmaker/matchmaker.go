@@ -36,40 +36,45 @@ var ErrClosed = errors.New("matchmaker closed")
 // Matchmaker is the handlers' side of the owner goroutine: it holds
 // channels only, never the queue.
 type Matchmaker struct {
-	joins     chan<- join                // handlers send; the owner receives
-	leaves    chan<- leave               // handlers send; the owner receives
-	snapshots chan<- chan matchapi.Stats // handlers send a reply channel; the owner answers on it
-	stop      chan struct{}              // closed by Close to end the owner
-	done      chan struct{}              // closed by the owner when it has returned
-	closeOnce sync.Once                  // Close closes stop once
+	joins     chan<- join     // Join sends; the owner receives
+	leaves    chan<- leave    // Join sends, for a client that gives up; the owner receives
+	snapshots chan<- snapshot // Stats sends; the owner receives
+	stop      chan struct{}   // closed by Close to end the owner
+	done      chan struct{}   // closed by the owner when it has returned
+	closeOnce sync.Once       // Close closes stop once
 }
 
 // join asks for a peer for id.
 type join struct {
 	id    string
-	match chan matchapi.Match // room for one: the owner sends without waiting, at once or when a peer comes
+	reply chan matchapi.Match // room for one: the owner sends without waiting, at once or when a peer comes
 }
 
 // leave asks the owner to take a waiting client off the queue.
 type leave struct {
-	match chan matchapi.Match // the client's join.match: who is leaving
-	err   error               // why: its context's error
-	left  chan bool           // room for one; false means a peer took the client first
+	client chan matchapi.Match // the client's join.reply: who is leaving
+	err    error               // why: its context's error
+	reply  chan bool           // room for one; false means a peer took the client first
+}
+
+// snapshot asks the owner for the counts.
+type snapshot struct {
+	reply chan matchapi.Stats // room for one
 }
 
 // NewMatchmaker starts the owner goroutine with nobody waiting. Close stops
 // it.
 func NewMatchmaker() *Matchmaker {
-	joins, leaves, snapshots := make(chan join), make(chan leave), make(chan chan matchapi.Stats)
+	joins, leaves, snapshots := make(chan join), make(chan leave), make(chan snapshot)
 	m := &Matchmaker{joins: joins, leaves: leaves, snapshots: snapshots, stop: make(chan struct{}), done: make(chan struct{})}
 	go own(joins, leaves, snapshots, m.stop, m.done)
 	return m
 }
 
-// own owns the queue and the counts: it declares them, and nothing outside
-// this function can reach them. It runs one command at a time until stop
-// closes.
-func own(joins <-chan join, leaves <-chan leave, snapshots <-chan chan matchapi.Stats, stop <-chan struct{}, done chan<- struct{}) {
+// own is the owner goroutine: it declares the queue and the counts, and
+// nothing outside this function can reach them. It runs one command at a
+// time until stop closes.
+func own(joins <-chan join, leaves <-chan leave, snapshots <-chan snapshot, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	var queue []join         // waiting clients, first come first
 	var stats matchapi.Stats // Waiting is left at 0: it is len(queue)
@@ -87,12 +92,12 @@ func own(joins <-chan join, leaves <-chan leave, snapshots <-chan chan matchapi.
 			queue = queue[1:]
 			stats.Paired++
 			pairID := matchapi.PairID(stats.Paired)
-			peer.match <- matchapi.Match{Peer: j.id, PairID: pairID}
-			j.match <- matchapi.Match{Peer: peer.id, PairID: pairID}
+			peer.reply <- matchapi.Match{Peer: j.id, PairID: pairID}
+			j.reply <- matchapi.Match{Peer: peer.id, PairID: pairID}
 		case l := <-leaves:
-			i := slices.IndexFunc(queue, func(j join) bool { return j.match == l.match })
+			i := slices.IndexFunc(queue, func(j join) bool { return j.reply == l.client })
 			if i < 0 {
-				l.left <- false
+				l.reply <- false
 				break
 			}
 			queue = slices.Delete(queue, i, i+1)
@@ -101,11 +106,11 @@ func own(joins <-chan join, leaves <-chan leave, snapshots <-chan chan matchapi.
 			} else {
 				stats.Canceled++
 			}
-			l.left <- true
-		case reply := <-snapshots:
+			l.reply <- true
+		case c := <-snapshots:
 			s := stats
 			s.Waiting = int64(len(queue))
-			reply <- s
+			c.reply <- s
 		}
 	}
 }
@@ -118,7 +123,7 @@ func (m *Matchmaker) Close() {
 }
 
 func (m *Matchmaker) Join(ctx context.Context, id string) (matchapi.Match, error) {
-	j := join{id: id, match: make(chan matchapi.Match, 1)}
+	j := join{id: id, reply: make(chan matchapi.Match, 1)}
 	// A client whose ctx ends while the owner is busy gives up, unseen. One
 	// whose ctx had ended before it came (at shutdown) is still handed to
 	// the owner, which never blocks for long, so that it is counted as the
@@ -136,34 +141,44 @@ func (m *Matchmaker) Join(ctx context.Context, id string) (matchapi.Match, error
 		return matchapi.Match{}, ErrClosed
 	}
 	select {
-	case match := <-j.match:
+	case match := <-j.reply:
 		return match, nil
 	case <-ctx.Done():
 	case <-m.done:
 		return matchapi.Match{}, ErrClosed
 	}
-	l := leave{match: j.match, err: ctx.Err(), left: make(chan bool, 1)}
+	l := leave{client: j.reply, err: ctx.Err(), reply: make(chan bool, 1)}
 	select {
 	case m.leaves <- l:
 	case <-m.done:
 		return matchapi.Match{}, ErrClosed
 	}
-	if <-l.left {
+	if <-l.reply {
 		return matchapi.Match{}, ctx.Err()
 	}
 	// A peer took this client just as ctx ended, and the owner has already
 	// sent the match.
-	return <-j.match, nil
+	return <-j.reply, nil
+}
+
+// send hands cmd to the owner on cmds. It gives up if ctx ends (the client
+// has gone) or the owner is done before the owner takes cmd; once taken, the
+// answer comes at once.
+func send[C any](ctx context.Context, cmds chan<- C, cmd C, done <-chan struct{}) error {
+	select {
+	case cmds <- cmd:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-done:
+		return ErrClosed
+	}
 }
 
 func (m *Matchmaker) Stats(ctx context.Context) (matchapi.Stats, error) {
-	reply := make(chan matchapi.Stats, 1)
-	select {
-	case m.snapshots <- reply:
-		return <-reply, nil
-	case <-ctx.Done():
-		return matchapi.Stats{}, ctx.Err()
-	case <-m.done:
-		return matchapi.Stats{}, ErrClosed
+	cmd := snapshot{reply: make(chan matchapi.Stats, 1)}
+	if err := send(ctx, m.snapshots, cmd, m.done); err != nil {
+		return matchapi.Stats{}, err
 	}
+	return <-cmd.reply, nil
 }

@@ -1,12 +1,12 @@
 // Command notifier is a REST store of resources that announces every change
-// to every websocket subscriber (see internal/notifyapi). One hub goroutine
-// owns the set of subscribers; handlers send it commands on channels, as in
-// gorilla/websocket's chat example.
+// to every websocket subscriber (see internal/notifyapi). One owner
+// goroutine holds the set of subscribers; handlers send it commands on
+// channels, as in gorilla/websocket's chat example.
 //
-// SAFE: only the hub goroutine can reach the set and the counts (they are
+// SAFE: only the owner goroutine can reach the set and the counts (they are
 // declared inside it), and it runs one command at a time. A reader
-// goroutine per connection notices when it ends and unregisters it; the hub
-// never waits for a subscriber: it offers each event on a bounded queue,
+// goroutine per connection notices when it ends and unregisters it; the
+// owner never waits for a subscriber: it offers each event on a bounded queue,
 // which a writer goroutine per connection empties, and drops a subscriber
 // whose queue is full. Prove it:
 //
@@ -33,47 +33,64 @@ import (
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("hub closed")
 
-// Hub is the handlers' side of the hub goroutine: it holds channels only,
+// Hub is the handlers' side of the owner goroutine: it holds channels only,
 // never the set of subscribers.
 type Hub struct {
-	register   chan register              // handlers send; the hub receives
-	unregister chan *notifyapi.Subscriber // handlers send; the hub receives
-	broadcast  chan []byte                // handlers send an event; the hub offers it to every subscriber
-	delivered  chan struct{}              // writers send one per event written; the hub counts
-	snapshots  chan chan notifyapi.Stats  // handlers send a reply channel; the hub answers on it
-	shutdown   chan struct{}              // Shutdown sends; the hub says goodbye to everyone
-	stop       chan struct{}              // closed by Close to end the hub
-	done       chan struct{}              // closed by the hub when it has returned
-	closeOnce  sync.Once                  // Close closes stop once
+	registers   chan<- register              // Register sends; the owner receives
+	unregisters chan<- *notifyapi.Subscriber // Unregister sends; the owner receives
+	publishes   chan<- []byte                // Publish sends an event; the owner offers it to every subscriber
+	deliveries  chan<- struct{}              // writers send one per event written (Delivered); the owner counts
+	snapshots   chan<- snapshot              // Stats sends; the owner receives
+	shutdowns   chan<- struct{}              // Shutdown sends; the owner says goodbye to everyone
+	stop        chan struct{}                // closed by Close to end the owner
+	done        chan struct{}                // closed by the owner when it has returned
+	closeOnce   sync.Once                    // Close closes stop once
 }
 
-// register asks the hub to add s.
+// register asks the owner to add s.
 type register struct {
-	s   *notifyapi.Subscriber
-	err chan error // room for one: nil, or ErrShuttingDown
+	s     *notifyapi.Subscriber
+	reply chan error // room for one: nil, or ErrShuttingDown
 }
 
-// NewHub starts the hub goroutine with no subscribers. Close stops it.
+// snapshot asks the owner for the counts.
+type snapshot struct {
+	reply chan notifyapi.Stats // room for one
+}
+
+// NewHub starts the owner goroutine with no subscribers. Close stops it.
 func NewHub() *Hub {
+	registers, unregisters := make(chan register), make(chan *notifyapi.Subscriber)
+	publishes, deliveries := make(chan []byte), make(chan struct{})
+	snapshots, shutdowns := make(chan snapshot), make(chan struct{})
 	h := &Hub{
-		register:   make(chan register),
-		unregister: make(chan *notifyapi.Subscriber),
-		broadcast:  make(chan []byte),
-		delivered:  make(chan struct{}),
-		snapshots:  make(chan chan notifyapi.Stats),
-		shutdown:   make(chan struct{}),
-		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
+		registers:   registers,
+		unregisters: unregisters,
+		publishes:   publishes,
+		deliveries:  deliveries,
+		snapshots:   snapshots,
+		shutdowns:   shutdowns,
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
 	}
-	go h.run()
+	go own(registers, unregisters, publishes, deliveries, snapshots, shutdowns, h.stop, h.done)
 	return h
 }
 
-// run is the hub goroutine. The set and the counts are declared here, and
-// nothing else can reach them. It runs one command at a time until stop
-// closes, then says goodbye to the subscribers left.
-func (h *Hub) run() {
-	defer close(h.done)
+// own is the owner goroutine: it declares the set and the counts, and
+// nothing outside this function can reach them. It runs one command at a
+// time until stop closes, then says goodbye to the subscribers left.
+func own(
+	registers <-chan register,
+	unregisters <-chan *notifyapi.Subscriber,
+	publishes <-chan []byte,
+	deliveries <-chan struct{},
+	snapshots <-chan snapshot,
+	shutdowns <-chan struct{},
+	stop <-chan struct{},
+	done chan<- struct{},
+) {
+	defer close(done)
 	subscribers := make(map[*notifyapi.Subscriber]struct{})
 	var stats notifyapi.Stats // Subscribers is left at 0: it is len(subscribers)
 	shutDown := false         // no more subscribers
@@ -85,21 +102,21 @@ func (h *Hub) run() {
 	}
 	for {
 		select {
-		case <-h.stop:
+		case <-stop:
 			for s := range subscribers {
 				remove(s, notifyapi.GoodbyeShuttingDown)
 			}
 			return
-		case r := <-h.register:
+		case r := <-registers:
 			if shutDown {
-				r.err <- notifyapi.ErrShuttingDown
+				r.reply <- notifyapi.ErrShuttingDown
 				break
 			}
 			subscribers[r.s] = struct{}{}
-			r.err <- nil
-		case s := <-h.unregister:
+			r.reply <- nil
+		case s := <-unregisters:
 			remove(s, nil)
-		case msg := <-h.broadcast:
+		case msg := <-publishes:
 			stats.Published++
 			for s := range subscribers {
 				if !s.Offer(msg) {
@@ -107,13 +124,13 @@ func (h *Hub) run() {
 					stats.Dropped++
 				}
 			}
-		case <-h.delivered:
+		case <-deliveries:
 			stats.Delivered++
-		case reply := <-h.snapshots:
+		case c := <-snapshots:
 			s := stats
 			s.Subscribers = int64(len(subscribers))
-			reply <- s
-		case <-h.shutdown:
+			c.reply <- s
+		case <-shutdowns:
 			shutDown = true
 			for s := range subscribers {
 				remove(s, notifyapi.GoodbyeShuttingDown)
@@ -122,18 +139,33 @@ func (h *Hub) run() {
 	}
 }
 
-// Close says goodbye to every subscriber, stops the hub and waits until it
-// has returned. Calls after Close return ErrClosed or do nothing.
+// Close stops the owner and waits until it has returned; the owner says
+// goodbye to every subscriber as it stops. Calls after Close return
+// ErrClosed or do nothing.
 func (h *Hub) Close() {
 	h.closeOnce.Do(func() { close(h.stop) })
 	<-h.done
 }
 
-func (h *Hub) Register(s *notifyapi.Subscriber) error {
-	r := register{s: s, err: make(chan error, 1)}
+// send hands cmd to the owner on cmds. It gives up if ctx ends (the client
+// has gone) or the owner is done before the owner takes cmd; once taken, the
+// answer comes at once.
+func send[C any](ctx context.Context, cmds chan<- C, cmd C, done <-chan struct{}) error {
 	select {
-	case h.register <- r:
-		return <-r.err
+	case cmds <- cmd:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-done:
+		return ErrClosed
+	}
+}
+
+func (h *Hub) Register(s *notifyapi.Subscriber) error {
+	r := register{s: s, reply: make(chan error, 1)}
+	select {
+	case h.registers <- r:
+		return <-r.reply
 	case <-h.done:
 		return ErrClosed
 	}
@@ -141,17 +173,17 @@ func (h *Hub) Register(s *notifyapi.Subscriber) error {
 
 func (h *Hub) Unregister(s *notifyapi.Subscriber) {
 	select {
-	case h.unregister <- s:
+	case h.unregisters <- s:
 	case <-h.done:
 	}
 }
 
-// Publish returns once the hub has the event; the hub offers it to every
+// Publish returns once the owner has the event; the owner offers it to every
 // subscriber before it takes the next command, so every subscriber gets the
 // events in the order they are published.
 func (h *Hub) Publish(msg []byte) error {
 	select {
-	case h.broadcast <- msg:
+	case h.publishes <- msg:
 		return nil
 	case <-h.done:
 		return ErrClosed
@@ -160,26 +192,22 @@ func (h *Hub) Publish(msg []byte) error {
 
 func (h *Hub) Delivered() {
 	select {
-	case h.delivered <- struct{}{}:
+	case h.deliveries <- struct{}{}:
 	case <-h.done:
 	}
 }
 
 func (h *Hub) Stats(ctx context.Context) (notifyapi.Stats, error) {
-	reply := make(chan notifyapi.Stats, 1)
-	select {
-	case h.snapshots <- reply:
-		return <-reply, nil
-	case <-ctx.Done():
-		return notifyapi.Stats{}, ctx.Err()
-	case <-h.done:
-		return notifyapi.Stats{}, ErrClosed
+	cmd := snapshot{reply: make(chan notifyapi.Stats, 1)}
+	if err := send(ctx, h.snapshots, cmd, h.done); err != nil {
+		return notifyapi.Stats{}, err
 	}
+	return <-cmd.reply, nil
 }
 
 func (h *Hub) Shutdown() {
 	select {
-	case h.shutdown <- struct{}{}:
+	case h.shutdowns <- struct{}{}:
 	case <-h.done:
 	}
 }

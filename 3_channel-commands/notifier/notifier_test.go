@@ -17,7 +17,7 @@ import (
 )
 
 // TestMain fails the package if any test leaves a goroutine behind, such as
-// a hub that was never stopped.
+// an owner that was never stopped.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
@@ -36,7 +36,7 @@ func BenchmarkFanOut(b *testing.B) {
 	labtest.BenchmarkFanOut(b, newHandler, false)
 }
 
-func TestCloseStopsHub(t *testing.T) {
+func TestCloseStopsOwner(t *testing.T) {
 	hub := NewHub()
 	h := notifyapi.NewHandler(hub, notifyapi.Options{})
 	srv := httptest.NewServer(h)
@@ -54,7 +54,7 @@ func TestCloseStopsHub(t *testing.T) {
 	select {
 	case <-hub.done:
 	default:
-		t.Fatal("Close returned before the hub did")
+		t.Fatal("Close returned before the owner did")
 	}
 
 	// Close said goodbye to the subscriber, and calls after it fail.
