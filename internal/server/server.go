@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -80,9 +81,34 @@ func MainWithConfig(cfg Config, h http.Handler) {
 func Run(ctx context.Context, cfg Config, h http.Handler) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return addrInUse(cfg.Addr, err)
+		}
 		return err
 	}
 	return Serve(ctx, ln, cfg, h)
+}
+
+// addrInUse explains err, a listen on addr that failed because the address
+// is taken. In the lab that is most often a server started with
+// `go run ./X &` and still running: killing only the go run process (its
+// pid) leaves the server behind, while kill %1 signals the job's whole
+// process group, the server with it. The error stays on one line, as
+// MainWithConfig logs it, and says how to stop that server or go around it.
+func addrInUse(addr string, err error) error {
+	host, port, splitErr := net.SplitHostPort(addr)
+	other := "127.0.0.1:8001"
+	if n, convErr := strconv.Atoi(port); splitErr == nil && convErr == nil && n > 0 && n < 65535 {
+		other = net.JoinHostPort(host, strconv.Itoa(n+1))
+	}
+	if splitErr != nil {
+		port = "PORT"
+	}
+	return fmt.Errorf("%w: another lab server is probably still running there "+
+		"(one started with go run ... & keeps running if only its go run is killed); "+
+		"stop it with kill %%1 (see jobs) in the shell that started it, "+
+		"or from any shell with kill $(lsof -t -iTCP:%s -sTCP:LISTEN), "+
+		"or run this one with -addr %s", err, port, other)
 }
 
 // Serve serves h on ln until ctx ends, then stops accepting connections and

@@ -189,3 +189,32 @@ func TestListeningURL(t *testing.T) {
 	_, ok = ListeningURL("2026/12/01 10:00:00 INFO request uri=/listening")
 	assert.False(t, ok)
 }
+
+// A port already taken (most often by a server started with `go run ./X &`
+// and left running): the error, still EADDRINUSE underneath, names the
+// address and says how to stop that server or go around it, on one line as
+// MainWithConfig logs it.
+func TestRunAddrInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	next := port + 1
+	if port == 65535 {
+		next = 8001
+	}
+
+	err = Run(t.Context(), Config{Addr: ln.Addr().String(), Logger: discard()}, http.NotFoundHandler())
+	require.Error(t, err)
+	assert.ErrorIs(t, err, syscall.EADDRINUSE)
+	msg := err.Error()
+	t.Log(msg)
+	assert.Contains(t, msg, fmt.Sprintf("listen tcp 127.0.0.1:%d: bind: address already in use", port))
+	assert.Contains(t, msg, "another lab server is probably still running")
+	assert.Contains(t, msg, "go run ... &")
+	assert.Contains(t, msg, "stop it with kill %1")
+	assert.Contains(t, msg, fmt.Sprintf("kill $(lsof -t -iTCP:%d -sTCP:LISTEN)", port))
+	assert.Contains(t, msg, fmt.Sprintf("-addr 127.0.0.1:%d", next))
+	assert.NotContains(t, msg, "\n")
+	assert.NotContains(t, msg, `"`, "slog quotes the error: a quote in it would be escaped")
+}

@@ -1,4 +1,8 @@
-package main
+// Package doctor is the lab's preflight check, `go run ./loadtest/doctor`
+// (also `go run ./loadtest doctor`): can this machine run the lab? It uses
+// the standard library only, so that on a fresh machine it answers without
+// waiting for the rest of the lab (the harness, gonum/plot) to compile.
+package doctor
 
 import (
 	"bytes"
@@ -75,16 +79,16 @@ type doctor struct {
 // server's default -addr.
 const guidePort = 8000
 
-// runDoctor is `go run ./loadtest doctor`, the preflight check a learner
-// runs first: a line per thing the lab needs (the race detector above all,
+// Run is `go run ./loadtest/doctor`, the preflight check a learner runs
+// first: a line per thing the lab needs (the race detector above all,
 // which needs cgo and a C compiler), each with what to do when it is
 // missing, then a verdict. Exit status 0 if every needed check passed, 1
 // if not, 2 for an argument: it takes none but -h.
-func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("loadtest doctor", flag.ContinueOnError)
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./loadtest doctor\n\nChecks that this machine can run the lab: Go, cgo and a C compiler for the\nrace detector, hey, ports, open files; ab and wrk are optional. Run it first.\n")
+		fmt.Fprintf(fs.Output(), "usage: go run ./loadtest/doctor\n\nChecks that this machine can run the lab: Go, cgo and a C compiler for the\nrace detector, hey, ports, open files; ab and wrk are optional. Run it first.\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -93,7 +97,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "loadtest doctor: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "doctor: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
 		return 2
 	}
@@ -202,7 +206,7 @@ func checkGoVersion(_ context.Context, d doctor, f facts) finding {
 	}
 	gomod := f.goEnv["GOMOD"]
 	if gomod == "" || gomod == os.DevNull {
-		return finding{failed, f.goEnv["GOVERSION"] + ", but no go.mod here", "cd into the lab (the folder with go.mod) and run go run ./loadtest doctor"}
+		return finding{failed, f.goEnv["GOVERSION"] + ", but no go.mod here", "cd into the lab (the folder with go.mod) and run go run ./loadtest/doctor"}
 	}
 	data, err := os.ReadFile(gomod)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 // neededChecks are the checks whose failure makes the doctor exit 1.
 var neededChecks = []string{"Go version", "cgo enabled", "C compiler", "race detector", "hey", "ports", "open files", "CPUs"}
 
-// testDoctor is a doctor as runDoctor makes one, but with the absolute
+// testDoctor is a doctor as Run makes one, but with the absolute
 // path of the go command that runs the test, and a port just found free:
 // 8000 may be in use on a machine that runs the lab's servers.
 func testDoctor(t *testing.T) doctor {
@@ -123,11 +123,11 @@ func TestDoctorPortBusy(t *testing.T) {
 
 // The doctor takes no arguments but -h.
 func TestDoctorArgs(t *testing.T) {
-	for args, want := range map[string]int{"doctor extra": 2, "doctor -port 1": 2, "doctor -h": 0} {
+	for args, want := range map[string]int{"extra": 2, "-port 1": 2, "-h": 0} {
 		var stdout, stderr bytes.Buffer
-		assert.Equal(t, want, run(t.Context(), strings.Fields(args), &stdout, &stderr), args)
+		assert.Equal(t, want, Run(t.Context(), strings.Fields(args), &stdout, &stderr), args)
 		assert.Empty(t, stdout.String(), args)
-		assert.Contains(t, stderr.String(), "usage: go run ./loadtest doctor", args)
+		assert.Contains(t, stderr.String(), "usage: go run ./loadtest/doctor", args)
 	}
 }
 
