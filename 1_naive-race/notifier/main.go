@@ -11,5 +11,7 @@ func main() {
 	cfg, opts := notifyapi.Flags(flag.CommandLine)
 	flag.Parse()
 
-	server.MainWithConfig(*cfg, newNotifier(*opts))
+	n := newNotifier(*opts)
+	cfg.OnShutdown = n.onShutdown
+	server.MainWithConfig(*cfg, n)
 }

@@ -28,6 +28,7 @@
 //	go run ./internal/subscribe      # in two more terminals; then Ctrl-C one
 //	curl 127.0.0.1:8000/stats        # still 2 subscribers
 //	go tool hey -n 200 -c 8 -t 2 -m POST -d '{}' http://127.0.0.1:8000/resources   # hangs, often
+//	kill %1                          # stops go run and the server with it
 //
 // With a subscriber that never reads (go run ./internal/subscribe -stall),
 // a steady load of changes hangs it every time, once the buffers are full.
@@ -55,6 +56,13 @@ type notifier struct {
 	// The counts for /stats; the seed had none. They are atomic so that
 	// they add no race of their own.
 	published, delivered atomic.Int64
+
+	// onShutdown, if set, begins a graceful shutdown: main.go hands it to
+	// the server (server.Config.OnShutdown), and the tests run
+	// ShutdownSaysGoodbye with it. The seed has none, so it is nil: its
+	// subscribers are cut off when the process exits, and the tests skip
+	// that scenario. A fix that says goodbye to its subscribers sets it.
+	onShutdown func()
 }
 
 func newNotifier(opts notifyapi.Options) *notifier {
@@ -65,6 +73,12 @@ func newNotifier(opts notifyapi.Options) *notifier {
 }
 
 func (n *notifier) ServeHTTP(w http.ResponseWriter, r *http.Request) { n.router.ServeHTTP(w, r) }
+
+// Close stops nothing: the seed starts no goroutine of its own (each
+// connection's goroutine is net/http's). The tests call it at the end of
+// every scenario, so that a fix whose state an owner goroutine holds stops
+// that goroutine here, and waits for it to return.
+func (n *notifier) Close() {}
 
 // publish is the seed's Create: it goes through the whole PipeSet, sending
 // the event to each pipe.

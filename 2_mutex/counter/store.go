@@ -11,6 +11,7 @@
 //	go run ./2_mutex/counter &
 //	go tool hey -n 20000 -c 200 "http://127.0.0.1:8000/inc?name=i"
 //	curl "127.0.0.1:8000/get?name=i"    # i: 20000
+//	kill %1                             # stops go run and the server with it
 //
 // Compare with the naive version: diff 1_naive-race/counter 2_mutex/counter.
 package main

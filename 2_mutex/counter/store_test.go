@@ -4,13 +4,20 @@ import (
 	"testing"
 
 	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 )
 
+// newServer starts a fresh store behind the shared handler: a mutex, and
+// nothing to stop.
+func newServer(testing.TB) labtest.Server {
+	return labtest.Server{Handler: counterapi.NewHandler(NewStore())}
+}
+
 func TestCounter(t *testing.T) {
-	labtest.CounterSuite(t, counterapi.NewHandler(NewStore()))
+	labtest.Run(t, counterapi.Subject.Scenarios, newServer, nil)
 }
 
 func BenchmarkStore(b *testing.B) {
-	labtest.BenchmarkCounterStore(b, func() counterapi.Store { return NewStore() }, labtest.SerialAndParallel)
+	labbench.CounterStore(b, func(*testing.B) counterapi.Store { return NewStore() }, labbench.SerialAndParallel)
 }

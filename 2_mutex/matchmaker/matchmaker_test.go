@@ -1,12 +1,11 @@
 package main
 
 import (
-	"net/http"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
+	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
 )
@@ -16,14 +15,16 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newHandler(t *testing.T, pairTimeout time.Duration) http.Handler {
-	return matchapi.NewHandler(NewMatchmaker(), pairTimeout)
+// newServer serves a fresh matchmaker; it has nothing to stop.
+func newServer(testing.TB) labtest.Server {
+	h := matchapi.NewHandler(NewMatchmaker(), matchapi.DefaultPairTimeout)
+	return labtest.Server{Handler: h, Shutdown: h.Shutdown}
 }
 
 func TestMatchmaker(t *testing.T) {
-	labtest.MatchmakerSuite(t, newHandler)
+	labtest.Run(t, matchapi.Subject.Scenarios, newServer, nil)
 }
 
 func BenchmarkMatchmaker(b *testing.B) {
-	labtest.BenchmarkMatchmaker(b, func() matchapi.Matchmaker { return NewMatchmaker() })
+	labbench.Matchmaker(b, func(*testing.B) matchapi.Matchmaker { return NewMatchmaker() })
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"net/http"
 	"testing"
 
 	"go.uber.org/goleak"
 
+	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/notifyapi"
 )
@@ -15,14 +15,16 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newHandler(t testing.TB) http.Handler {
-	return notifyapi.NewHandler(NewHub(), notifyapi.Options{})
+// newServer starts a notifier on a mutex hub, which has nothing to stop.
+func newServer(t testing.TB) labtest.Server {
+	h := notifyapi.NewHandler(NewHub(), notifyapi.Options{})
+	return labtest.Server{Handler: h, Shutdown: h.Shutdown}
 }
 
 func TestNotifier(t *testing.T) {
-	labtest.NotifierSuite(t, newHandler)
+	labtest.Run(t, notifyapi.Subject.Scenarios, newServer, nil)
 }
 
 func BenchmarkFanOut(b *testing.B) {
-	labtest.BenchmarkFanOut(b, newHandler, false)
+	labbench.FanOut(b, newServer, false)
 }

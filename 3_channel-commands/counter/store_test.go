@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 )
 
@@ -22,10 +23,16 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func TestCounter(t *testing.T) {
+// newServer starts a fresh store behind the shared handler; cleanup stops
+// its owner goroutine.
+func newServer(t testing.TB) labtest.Server {
 	store := NewStore()
 	t.Cleanup(store.Close)
-	labtest.CounterSuite(t, counterapi.NewHandler(store))
+	return labtest.Server{Handler: counterapi.NewHandler(store)}
+}
+
+func TestCounter(t *testing.T) {
+	labtest.Run(t, counterapi.Subject.Scenarios, newServer, nil)
 }
 
 // Every command's reply channel has room for its result, so a caller that
@@ -79,5 +86,9 @@ func TestCloseStopsOwner(t *testing.T) {
 }
 
 func BenchmarkStore(b *testing.B) {
-	labtest.BenchmarkCounterStore(b, func() counterapi.Store { return NewStore() }, labtest.SerialAndParallel)
+	labbench.CounterStore(b, func(b *testing.B) counterapi.Store {
+		store := NewStore()
+		b.Cleanup(store.Close)
+		return store
+	}, labbench.SerialAndParallel)
 }

@@ -17,6 +17,7 @@
 //	go run ./3_channel-commands/matchmaker &
 //	go tool hey -n 20000 -c 200 http://127.0.0.1:8000/
 //	curl 127.0.0.1:8000/stats
+//	kill %1    # stops go run and the server with it
 //
 // Compare with the mutex version: diff 2_mutex/matchmaker 3_channel-commands/matchmaker.
 package main

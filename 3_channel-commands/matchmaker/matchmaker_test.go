@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 
+	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
 )
@@ -21,18 +22,25 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newHandler(t *testing.T, pairTimeout time.Duration) http.Handler {
+// newServer serves a fresh matchmaker, whose owner goroutine stops when
+// the test ends.
+func newServer(t testing.TB) labtest.Server {
 	m := NewMatchmaker()
 	t.Cleanup(m.Close)
-	return matchapi.NewHandler(m, pairTimeout)
+	h := matchapi.NewHandler(m, matchapi.DefaultPairTimeout)
+	return labtest.Server{Handler: h, Shutdown: h.Shutdown}
 }
 
 func TestMatchmaker(t *testing.T) {
-	labtest.MatchmakerSuite(t, newHandler)
+	labtest.Run(t, matchapi.Subject.Scenarios, newServer, nil)
 }
 
 func BenchmarkMatchmaker(b *testing.B) {
-	labtest.BenchmarkMatchmaker(b, func() matchapi.Matchmaker { return NewMatchmaker() })
+	labbench.Matchmaker(b, func(b *testing.B) matchapi.Matchmaker {
+		m := NewMatchmaker()
+		b.Cleanup(m.Close)
+		return m
+	})
 }
 
 // A client whose context ends while the owner is busy gives up at once,

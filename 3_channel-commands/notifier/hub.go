@@ -18,6 +18,7 @@
 //	go run ./internal/subscribe      # in two more terminals; then Ctrl-C one
 //	curl 127.0.0.1:8000/stats        # one subscriber
 //	curl -d '{"name":"a"}' 127.0.0.1:8000/resources
+//	kill %1                          # stops go run and the server with it
 //
 // Compare with the mutex version: diff 2_mutex/notifier 3_channel-commands/notifier.
 package main

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/notifyapi"
 )
@@ -22,18 +23,21 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newHandler(t testing.TB) http.Handler {
+// newServer starts a notifier on a hub whose owner goroutine the test's
+// cleanup stops.
+func newServer(t testing.TB) labtest.Server {
 	hub := NewHub()
 	t.Cleanup(hub.Close)
-	return notifyapi.NewHandler(hub, notifyapi.Options{})
+	h := notifyapi.NewHandler(hub, notifyapi.Options{})
+	return labtest.Server{Handler: h, Shutdown: h.Shutdown}
 }
 
 func TestNotifier(t *testing.T) {
-	labtest.NotifierSuite(t, newHandler)
+	labtest.Run(t, notifyapi.Subject.Scenarios, newServer, nil)
 }
 
 func BenchmarkFanOut(b *testing.B) {
-	labtest.BenchmarkFanOut(b, newHandler, false)
+	labbench.FanOut(b, newServer, false)
 }
 
 func TestCloseStopsOwner(t *testing.T) {

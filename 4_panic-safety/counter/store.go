@@ -9,6 +9,7 @@
 //
 //	go run ./4_panic-safety/counter &
 //	curl '127.0.0.1:8000/set?name=hits@&val=1'
+//	kill %1    # if it still runs: stops go run and the server with it
 //
 // net/http would recover that panic and keep serving from whatever state
 // the critical section had reached. Instead the middleware logs the panic

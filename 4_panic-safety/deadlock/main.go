@@ -25,6 +25,7 @@
 //
 //	curl '127.0.0.1:8000/set?name=hits@&val=1'   # curl: (52) Empty reply from server
 //	curl '127.0.0.1:8000/get?name=i'             # hangs
+//	kill %1    # stops go run and the server with it, after the 10s grace
 //
 // Prove it: go test ./4_panic-safety/deadlock
 //

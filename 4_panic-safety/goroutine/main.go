@@ -20,6 +20,7 @@
 //
 //	go run ./4_panic-safety/goroutine &
 //	curl -X POST '127.0.0.1:8000/orders?id=oops'    # accepted, then the server dies
+//	kill %1    # if it still runs: stops go run and the server with it
 //
 // Prove it: go test ./4_panic-safety/goroutine
 package main

@@ -16,6 +16,7 @@
 //	curl -X PUT --data-binary i 127.0.0.1:8000/cache/it
 //	curl -X PUT --data-binary abc 127.0.0.1:8000/cache/burn    # curl: (52) Empty reply from server
 //	curl 127.0.0.1:8000/stats    # {"max_size":5,"curr_size":5,"actual_size":2}
+//	kill %1                      # stops go run and the server with it
 //
 // Prove it: go test ./4_panic-safety/halfdone
 //

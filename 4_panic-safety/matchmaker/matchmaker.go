@@ -12,6 +12,7 @@
 //
 //	go run ./4_panic-safety/matchmaker &
 //	curl '127.0.0.1:8000/?id=alice@'
+//	kill %1    # if it still runs: stops go run and the server with it
 //
 // Instead the middleware logs the panic and its stack and exits with status
 // 70, and a supervisor (see docs/matchmaker.service) starts a clean process.

@@ -35,9 +35,10 @@ func TestMain(m *testing.M) {
 // Without the poison, this is the mutex matchmaker: it passes the whole
 // suite (whose ids have no "@").
 func TestMatchmaker(t *testing.T) {
-	labtest.MatchmakerSuite(t, func(t *testing.T, pairTimeout time.Duration) http.Handler {
-		return matchapi.NewHandler(NewMatchmaker(), pairTimeout)
-	})
+	labtest.Run(t, matchapi.Subject.Scenarios, func(testing.TB) labtest.Server {
+		h := matchapi.NewHandler(NewMatchmaker(), matchapi.DefaultPairTimeout)
+		return labtest.Server{Handler: h, Shutdown: h.Shutdown}
+	}, nil)
 }
 
 // Why crash rather than recover: the poison panics after the request is

@@ -19,7 +19,7 @@ const (
 	SerialAndParallel                  // the safe stores
 )
 
-// BenchmarkCounterStore measures a store's operations directly, without
+// CounterStore measures a store's operations directly, without
 // HTTP: one goroutine at a time ("serial"), the cost of the synchronization
 // alone, and with b.RunParallel ("parallel", GOMAXPROCS goroutines at once
 // on one counter, set with -cpu), its cost under contention. newStore starts

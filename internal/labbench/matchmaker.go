@@ -10,7 +10,7 @@ import (
 	"concurrencylab/internal/matchapi"
 )
 
-// BenchmarkMatchmaker measures how many pairs a matchmaker makes per second,
+// Matchmaker measures how many pairs a matchmaker makes per second,
 // called directly (no HTTP), with 2, 64 and 512 clients joining at once,
 // each joining again as soon as it is paired. One op is one pair; the
 // pairs/s metric is the same figure the other way up. newMatchmaker starts

@@ -112,3 +112,17 @@ func (b Battery) check(ctx context.Context, tg *Target, c Case) string {
 	}
 	return ""
 }
+
+// Require runs the battery, as a scenario does, and fails unless every case
+// was answered as the contract says, listing every deviation.
+func (b Battery) Require(ctx context.Context, tg *Target) error {
+	score, err := b.Run(ctx, tg)
+	if err != nil {
+		return err
+	}
+	if !score.Full() {
+		return fmt.Errorf("%d of %d bad-input cases answered as the contract says:\n\t%s",
+			score.Passed, score.Total, strings.Join(score.Deviations, "\n\t"))
+	}
+	return nil
+}

@@ -51,16 +51,32 @@ func (f Failure) Errorf(format string, args ...any) error {
 	if f.marker == "" {
 		panic("scenario: Errorf on " + f.Name + ", which has no marker: make it with Marked")
 	}
-	return &Error{Failure: f, msg: f.marker + ": " + fmt.Sprintf(format, args...)}
+	return &Error{Failure: f, Detail: fmt.Sprintf(format, args...)}
 }
 
 // An Error is a scenario's report of a Failure.
 type Error struct {
 	Failure Failure
-	msg     string
+	Detail  string // what was seen, without the marker
 }
 
-func (e *Error) Error() string { return e.msg }
+func (e *Error) Error() string { return e.Failure.marker + ": " + e.Detail }
+
+// In reports whether err is f's report (made by f.Errorf).
+func (f Failure) In(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Failure.marker == f.marker && e.Failure.Name == f.Name
+}
+
+// Explain is the evidence an error gives, as one line: a Failure's detail
+// without its marker (the verdict says it), or the error's message.
+func Explain(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Detail
+	}
+	return err.Error()
+}
 
 // VerdictOf is the verdict an error names: its Failure's, if a Failure
 // made it (see Errorf), or else Broken. A nil error is OK.

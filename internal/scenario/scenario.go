@@ -21,6 +21,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+
+	"concurrencylab/internal/childproc"
 )
 
 // A Target is a server under test, reached by a base URL.
@@ -47,6 +49,11 @@ type Target struct {
 	// Load sends bursts of load at the target: the harness's load
 	// generator (hey, ab, wrk), or the test kit's goroutines.
 	Load Load
+
+	// Process is the server's process, where the lab started it as a
+	// child (the harness's built versions, a -cmd server): a drive can
+	// wait for it to exit and read what it wrote. Nil elsewhere.
+	Process *childproc.Process
 }
 
 // Needs says what a scenario needs of its target beyond a base URL.

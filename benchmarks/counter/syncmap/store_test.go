@@ -4,13 +4,16 @@ import (
 	"testing"
 
 	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 )
 
 func TestCounter(t *testing.T) {
-	labtest.CounterSuite(t, counterapi.NewHandler(NewStore()))
+	labtest.Run(t, counterapi.Subject.Scenarios, func(testing.TB) labtest.Server {
+		return labtest.Server{Handler: counterapi.NewHandler(NewStore())}
+	}, nil)
 }
 
 func BenchmarkStore(b *testing.B) {
-	labtest.BenchmarkCounterStore(b, func() counterapi.Store { return NewStore() }, labtest.SerialAndParallel)
+	labbench.CounterStore(b, func(*testing.B) counterapi.Store { return NewStore() }, labbench.SerialAndParallel)
 }

@@ -1,28 +1,27 @@
 // This file is laid into 1_naive-race/notifier by a go test -overlay (see
-// ../exercises_test.go), next to a model answer's hub.go and in place of the
-// naive notifier.go and pipes.go. It gives the naive main.go and tests what
-// they call, newNotifier(opts), on top of the model answer's Hub. It lives
-// under testdata so that no build sees it alone.
+// ../../exercises_test.go), next to the channel-commands answer's hub.go
+// and in place of the naive notifier.go and pipes.go. It gives the naive
+// main.go and tests what they call, newNotifier(opts) and its Close and
+// onShutdown, on top of the answer's Hub. It lives under testdata so that
+// no build sees it alone.
 package main
 
 import "concurrencylab/internal/notifyapi"
 
-// notifier is a model answer's Hub served by the shared handler, which
-// brings ServeHTTP and Shutdown.
+// notifier is the channel-commands answer's Hub served by the shared
+// handler, which brings ServeHTTP; its Shutdown says goodbye to the
+// subscribers.
 type notifier struct {
 	*notifyapi.Handler
-	hub notifyapi.Hub
+	hub        *Hub
+	onShutdown func()
 }
 
 func newNotifier(opts notifyapi.Options) *notifier {
 	hub := NewHub()
-	return &notifier{Handler: notifyapi.NewHandler(hub, opts), hub: hub}
+	h := notifyapi.NewHandler(hub, opts)
+	return &notifier{Handler: h, hub: hub, onShutdown: h.Shutdown}
 }
 
-// Close stops the model answer's hub goroutine, if it has one (the
-// channel-commands answer does; the mutex answer has nothing to stop).
-func (n *notifier) Close() {
-	if owner, ok := n.hub.(interface{ Close() }); ok {
-		owner.Close()
-	}
-}
+// Close stops the answer's owner goroutine and waits for it to return.
+func (n *notifier) Close() { n.hub.Close() }

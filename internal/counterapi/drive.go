@@ -1,0 +1,122 @@
+package counterapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"concurrencylab/internal/scenario"
+)
+
+// IncPath is the seed's load on the counter store (`ab -n 20000 -c 200
+// "127.0.0.1:8000/inc?name=i"`). The harness's baseline serves the same
+// requests, so the two rates compare.
+const IncPath = "/inc?name=" + loadCounter
+
+// loadCounter is the counter the drive increments: one of
+// InitialCounters, so that the seed's command works as written.
+const loadCounter = "i"
+
+// checkWait bounds the requests that check a server's state under the
+// harness: a server under no load answers them in microseconds.
+const checkWait = 2 * time.Second
+
+// drive increments the counter i from many clients at once, in the
+// harness's bursts, and checks after each burst that /get counts every
+// increment that was answered "ok". It leaves the server serving, so that
+// a drive of a panic demo can go on to send its poison.
+func drive(ctx context.Context, tg *scenario.Target) (string, error) {
+	if tg.Load == nil {
+		return "", errors.New("the counter's drive needs a target with a Load to send its bursts")
+	}
+	b, count := tg.Load.Spec(IncPath)
+	return incrementUnderLoad(ctx, tg, NewClient(tg, checkWait), loadCounter, b, count)
+}
+
+// incrementUnderLoad sends count bursts of b, increments of the counter
+// name, through tg.Load, reading the counter before and after each burst,
+// and checks each burst on its own (see checkBurst): every request
+// answered, and answered 200. It returns the evidence of the whole run.
+// The drive and the ConcurrentIncrementsAreExact scenario are both this.
+func incrementUnderLoad(ctx context.Context, tg *scenario.Target, c *Client, name string, b scenario.Burst, count int) (string, error) {
+	before, err := c.Get(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("before the load: %w", err)
+	}
+	exact := tg.Load.CountsExactly()
+	val, answered := before, 0
+	for k := 1; k <= count; k++ {
+		smp, err := tg.Load.Send(ctx, b)
+		if err != nil {
+			return "", err // the server died or hung: a Failure says which
+		}
+		if err := smp.Unanswered(b); err != nil {
+			return "", err
+		}
+		after, err := c.Get(ctx, name)
+		if err != nil {
+			return "", fmt.Errorf("after %d increments answered ok: %w", answered+smp.OKCount(), err)
+		}
+		bc := burstCount{Before: before, After: after, OK: smp.OKCount(), C: b.C}
+		if err := checkBurst(name, exact, bc, k, count); err != nil {
+			return "", err
+		}
+		if other := smp.Answered - smp.Codes[http.StatusOK]; other > 0 {
+			return "", fmt.Errorf("%d of %d %s %s answered other than 200 \"ok\": %s",
+				other, smp.Answered, b.MethodOrGet(), scenario.Shorten(b.Path), smp.CodesSummary())
+		}
+		answered += bc.OK
+		before, val = after, after
+	}
+	return fmt.Sprintf("%s: %d after %d increments, %d at a time", name, val, answered, b.C), nil
+}
+
+// A burstCount is what one burst of increments did to a counter.
+type burstCount struct {
+	Before, After int64 // the counter, read before the burst and after it
+	OK            int   // increments answered 2xx
+	C             int   // sent at a time: the most left in flight when a loader stops on a timer
+}
+
+// checkBurst checks one burst of increments of the counter name, k of n,
+// on its own. A loader that counts exactly (hey, ab, the test kit's) saw
+// every increment the server handled: the counter must have grown by the
+// increments answered ok, exactly. One that stops on a timer (wrk) may have
+// left up to C requests in flight, which the server may have counted too:
+// the counter may have grown by up to C more. Grown by less, increments
+// that were answered ok were lost; by more, it counted increments nobody
+// sent.
+//
+// Checking each burst on its own matters: every burst of a timed loader can
+// leave C in flight, so over the run the counter may exceed the answers by
+// up to C times the bursts (issue 17).
+func checkBurst(name string, exact bool, bc burstCount, k, n int) error {
+	grew := bc.After - bc.Before
+	ok := int64(bc.OK)
+	inFlight := int64(bc.C)
+	if exact {
+		inFlight = 0
+	}
+	what := func(only string) string {
+		s := fmt.Sprintf("%s: %d after %s%d increments answered ok", name, bc.After, only, bc.OK)
+		if bc.Before != 0 {
+			s = fmt.Sprintf("%s: %d, then %d after %s%d more increments answered ok", name, bc.Before, bc.After, only, bc.OK)
+		}
+		return s + fmt.Sprintf(", %d at a time", bc.C)
+	}
+	of := ""
+	if n > 1 {
+		of = fmt.Sprintf(", burst %d of %d", k, n)
+	}
+	switch {
+	case grew < ok:
+		return LostUpdates.Errorf("%s (%d lost%s)", what(""), ok-grew, of)
+	case grew > ok+inFlight && exact:
+		return fmt.Errorf("%s (%d more%s)", what("only "), grew-ok, of)
+	case grew > ok+inFlight:
+		return fmt.Errorf("%s (%d more, and at most %d were in flight%s)", what("only "), grew-ok, inFlight, of)
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+package notifyapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"concurrencylab/internal/scenario"
+)
+
+// The notifier's load under the harness.
+const (
+	driveSubscribers = 8 // reading subscribers during the bursts of changes
+	// publishers change resources at once, at publishRate changes a second
+	// in all. The safe versions drop a subscriber that falls QueueLen
+	// events behind, and the harness's subscribers share the cores with
+	// the server and the load: an uncapped flood would have them dropped
+	// as too slow, which is the policy working, not a bug. The capacity of
+	// the fan-out is measured by the fan-out benchmark instead.
+	publishers  = 4
+	publishRate = 2000
+	// checkWait bounds each request that checks the server's state, and
+	// each change made while a subscriber stalls: a server under no load
+	// answers in microseconds.
+	checkWait = 2 * time.Second
+	// drivePoll is how often the drive reads /stats while it waits.
+	drivePoll = 10 * time.Millisecond
+	// deliverWait bounds how long the subscribers may take to receive
+	// every event once the changes are answered.
+	deliverWait = 5 * time.Second
+	// removeWait bounds how long a server may take to notice that the
+	// subscribers have gone: the safe versions notice in milliseconds.
+	removeWait = time.Second
+	// stallPublishers change resources at once while a subscriber stalls.
+	stallPublishers = 4
+	// maxStallEvents bounds the changes sent to fill a stalled
+	// subscriber's socket buffers (about 40,000 fill them on Linux).
+	maxStallEvents = 200_000
+)
+
+// drive checks the three promises of the safe notifiers under the
+// harness's load, in turn: every subscriber receives every event, in
+// order, under a burst of changes; subscribers that leave are removed; and
+// a subscriber that stops reading is dropped while changes go on being
+// answered (left out if tg.Load.Short()).
+func drive(ctx context.Context, tg *scenario.Target) (string, error) {
+	c := NewClient(tg, checkWait)
+	subs, err := followAll(ctx, c, driveSubscribers)
+	if err != nil {
+		return "", err
+	}
+	defer closeAll(subs)
+	// Subscribed means counted by the server: a handshake can end before
+	// the server has added the subscriber.
+	st, ok, err := c.AwaitStats(ctx, checkWait, drivePoll, func(st Stats) bool { return st.Subscribers == int64(len(subs)) })
+	switch {
+	case err != nil:
+		return "", within(fmt.Sprintf("%d subscribers connected; ", len(subs)), err)
+	case !ok:
+		return "", fmt.Errorf("%d subscribers connected; GET /stats after %v: %+v", len(subs), checkWait, st)
+	}
+
+	spec, count := tg.Load.Spec("/resources")
+	burst := scenario.Burst{Method: http.MethodPost, Path: "/resources", Body: []byte(`{"name":"load"}`), ContentType: "application/json",
+		N: max(publishers, spec.N/2), C: publishers, QPS: publishRate}
+	if _, err := scenario.SendAll(ctx, tg, burst, count); err != nil {
+		return "", err
+	}
+	st, err = c.Stats(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := awaitDelivery(subs, st.Published); err != nil {
+		return "", err
+	}
+	published := st.Published
+
+	for _, sub := range subs {
+		sub.leave()
+	}
+	st, ok, err = c.AwaitStats(ctx, removeWait, drivePoll, func(st Stats) bool { return st.Subscribers == 0 })
+	switch {
+	case err != nil:
+		return "", within(fmt.Sprintf("%d subscribers left; ", len(subs)), err)
+	case !ok:
+		return "", NeverRemoved.Errorf("%d subscribers left; GET /stats after %v: %+v", len(subs), removeWait, st)
+	}
+
+	if tg.Load.Short() {
+		return fmt.Sprintf("%d subscribers got all %d events in order (%d/s), left and were removed (-short: no stalled subscriber)",
+			len(subs), published, publishRate), nil
+	}
+	stalledAfter, err := stallOne(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d subscribers got all %d events in order (%d/s), left and were removed; a stalled one was dropped after %d events",
+		len(subs), published, publishRate, stalledAfter), nil
+}
+
+// A follower is a subscriber that reads and checks every event in a
+// goroutine of its own.
+type follower struct {
+	sub      *Subscription
+	received atomic.Int64 // events read so far
+	done     chan struct{}
+	mu       sync.Mutex // guards problem
+	problem  string     // the first event out of order, if any
+}
+
+// followAll subscribes n followers.
+func followAll(ctx context.Context, c *Client, n int) ([]*follower, error) {
+	var subs []*follower
+	for range n {
+		sub, err := c.Subscribe(ctx)
+		if err != nil {
+			closeAll(subs)
+			return nil, err
+		}
+		f := &follower{sub: sub, done: make(chan struct{})}
+		go f.read()
+		subs = append(subs, f)
+	}
+	return subs, nil
+}
+
+// read reads events until the connection ends, checking that their seq
+// numbers come one after the other.
+func (f *follower) read() {
+	defer close(f.done)
+	var last int64
+	for {
+		_, msg, err := f.sub.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var e Event
+		if err := json.Unmarshal(msg, &e); err != nil || e.Seq != last+1 {
+			f.mu.Lock()
+			if f.problem == "" {
+				f.problem = fmt.Sprintf("after seq %d got %q", last, msg)
+			}
+			f.mu.Unlock()
+		}
+		last = e.Seq
+		f.received.Add(1)
+	}
+}
+
+// leave leaves as a browser tab does, and waits for the reader to stop.
+func (f *follower) leave() {
+	f.sub.Leave()
+	<-f.done
+}
+
+func closeAll(subs []*follower) {
+	for _, f := range subs {
+		f.sub.Vanish()
+	}
+}
+
+// awaitDelivery waits until every follower has read every one of the
+// published events.
+func awaitDelivery(subs []*follower, published int64) error {
+	deadline := time.Now().Add(deliverWait)
+	for i, f := range subs {
+		for f.received.Load() < published && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		f.mu.Lock()
+		problem := f.problem
+		f.mu.Unlock()
+		if problem != "" {
+			return fmt.Errorf("subscriber %d: events out of order: %s", i+1, problem)
+		}
+		if got := f.received.Load(); got != published {
+			return LostEvents.Errorf("subscriber %d got %d of %d events within %v", i+1, got, published, deliverWait)
+		}
+	}
+	return nil
+}
+
+// stallOne connects a subscriber that never reads, with the smallest
+// receive buffer the kernel allows (or over the target's in-memory pipes,
+// which have none), and changes resources until the server drops it: the
+// safe versions answer every change meanwhile. It returns how many events
+// that took.
+func stallOne(ctx context.Context, c *Client) (int64, error) {
+	d := newDialer(c.tg.DialContext, checkWait)
+	if d.NetDialContext == nil {
+		d.NetDialContext = tinyReceiveBuffer().DialContext
+	}
+	stalled, err := c.subscribe(ctx, d, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer stalled.Vanish()
+	before, err := c.Stats(ctx)
+	if err != nil {
+		return 0, err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	var sent atomic.Int64
+	errs := make(chan error, stallPublishers)
+	for range stallPublishers {
+		wg.Go(func() {
+			for ctx.Err() == nil && sent.Add(1) <= maxStallEvents {
+				if _, err := c.Create(ctx, `{"name":"stall"}`); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		})
+	}
+	dropped := make(chan Stats, 1)
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			if st, err := c.Stats(ctx); err == nil && st.Dropped > before.Dropped {
+				dropped <- st
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+
+	for range stallPublishers {
+		select {
+		case st := <-dropped:
+			if st.Subscribers != 0 {
+				return 0, NeverRemoved.Errorf("a stalled subscriber was dropped, but /stats says %+v", st)
+			}
+			return st.Published - before.Published, nil
+		case err := <-errs:
+			if err != nil {
+				return 0, within(fmt.Sprintf("a subscriber stopped reading; after %d changes, ", sent.Load()), err)
+			}
+		}
+	}
+	return 0, NeverRemoved.Errorf("a subscriber stopped reading and was not dropped after %d changes", maxStallEvents)
+}
+
+// tinyReceiveBuffer dials with the smallest socket receive buffer, so that
+// a subscriber that never reads fills up after fewer events.
+func tinyReceiveBuffer() *net.Dialer {
+	return &net.Dialer{Control: setTinyReceiveBuffer}
+}
