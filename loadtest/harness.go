@@ -1,277 +1,198 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"slices"
-	"strings"
 	"time"
+
+	"concurrencylab/internal/childproc"
+	"concurrencylab/internal/scenario"
 )
 
-// A Verdict is what the harness concludes about one version under load.
-type Verdict string
-
+// Child-process timing.
 const (
-	OK          Verdict = "ok"           // every invariant held, and it stopped cleanly
-	Race        Verdict = "race"         // the race detector reported a data race
-	Crashed     Verdict = "crashed"      // the process exited on its own
-	Hung        Verdict = "hung"         // a request got no answer within its deadline
-	Leaked      Verdict = "leaked"       // something that should have gone (a subscriber) stayed
-	LostUpdates Verdict = "lost updates" // fewer changes counted than were acknowledged
-	Broken      Verdict = "broken"       // another invariant failed: unbalanced stats, failed requests
+	// startWait bounds how long a server may take to say where it listens
+	// and to answer its first request.
+	startWait = 15 * time.Second
+	// stopWait is how long a server gets to exit after SIGINT before it is
+	// killed: a little more than the 10s internal/server's shutdown gives
+	// requests in flight, after which a server exits 1 by itself.
+	stopWait = 12 * time.Second
+	// dyingWait is how long a server whose connections broke gets to exit,
+	// if it is dying: the runtime prints a stack and exits in milliseconds.
+	dyingWait = time.Second
 )
-
-// A version is one server of the lab and the verdict the lab declares for it.
-type version struct {
-	subject  string   // counter, matchmaker, notifier, panic, baseline
-	strategy string   // naive, mutex, channel, crash-on-panic; or the panic demo's name
-	pkg      string   // its folder, e.g. "1_naive-race/counter"
-	args     []string // flags after -addr
-	// want lists the verdicts declared for a -race build and for a plain
-	// one: the naive versions fail, and which way depends on the race
-	// detector (without it, a racy map crashes or loses updates).
-	wantRace, wantPlain []Verdict
-	drive               func(*session) outcome
-	shape               shape // of its load; the default is steady
-	// heyOnly: its load needs what only hey does here, whatever -load
-	// says: a new id for each request (the matchmaker's clients), or a
-	// capped rate (the notifier's changes, which the harness's own
-	// subscribers must keep up with).
-	heyOnly bool
-}
-
-func (v version) want(race bool) []Verdict {
-	if race || v.wantPlain == nil {
-		return v.wantRace
-	}
-	return v.wantPlain
-}
-
-// An outcome is a driver's verdict and its one line of evidence: the first
-// failure seen, or what was checked.
-type outcome struct {
-	verdict  Verdict
-	evidence string
-}
-
-func ok(format string, args ...any) outcome {
-	return outcome{OK, fmt.Sprintf(format, args...)}
-}
-
-func fail(v Verdict, format string, args ...any) outcome {
-	return outcome{v, fmt.Sprintf(format, args...)}
-}
-
-// A session is one version's run: its server, the load generator, and the
-// samples measured so far.
-type session struct {
-	ctx     context.Context
-	opts    options
-	child   *child
-	load    loader
-	samples []sample
-	rateCap float64 // of the load, if capped
-	client  *http.Client
-}
-
-// measure drives one burst of load and keeps its sample.
-func (s *session) measure(spec loadSpec) (sample, error) {
-	s.rateCap = spec.QPS
-	smp, err := s.load.run(s.ctx, s.child.url, spec)
-	if err == nil {
-		s.samples = append(s.samples, smp)
-	}
-	return smp, err
-}
-
-// loadRepeatedly drives count bursts of spec (stopping early if the
-// server dies) and returns the total 2xx answers. A burst whose requests
-// were refused, failed or timed out ends it with a verdict.
-func (s *session) loadRepeatedly(spec loadSpec, count int) (okAnswers int, failed *outcome) {
-	for range count {
-		smp, err := s.measure(spec)
-		if err != nil {
-			return okAnswers, &outcome{Broken, err.Error()}
-		}
-		okAnswers += smp.okCount()
-		if smp.failed() > 0 {
-			// Requests cut short are most often a server dying: give it
-			// a moment to finish, and the harness reads why.
-			s.child.awaitExit(dyingWait)
-		}
-		if !s.child.running() {
-			return okAnswers, &outcome{Crashed, ""}
-		}
-		if out := requestFailures(spec, smp); out != nil {
-			return okAnswers, out
-		}
-	}
-	return okAnswers, nil
-}
-
-// dyingWait is how long a server whose connections broke gets to exit, if
-// it is dying: the runtime prints a stack and exits in milliseconds.
-const dyingWait = time.Second
-
-// requestFailures turns a burst's unanswered requests into a verdict.
-func requestFailures(spec loadSpec, smp sample) *outcome {
-	n := smp.failed()
-	if n == 0 {
-		return nil
-	}
-	what := fmt.Sprintf("%d of %d %s %s got no answer: %s", n, spec.requests(), spec.method(), spec.Path, smp.firstError())
-	if e := smp.firstError(); strings.Contains(e, "Timeout") || strings.Contains(e, "timeout") || strings.Contains(e, "deadline") {
-		return &outcome{Hung, what}
-	}
-	return &outcome{Broken, what}
-}
-
-// do sends one request and reads the answer, giving up after wait: a
-// request that gets no answer in time is errHung.
-func (s *session) do(method, target string, body []byte, wait time.Duration) (int, string, error) {
-	ctx, cancel := context.WithTimeout(s.ctx, wait)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.child.url+target, bytes.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return 0, "", fmt.Errorf("%s %s: %w in %v", method, target, errHung, wait)
-		}
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	text, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(text)), err
-}
-
-// checkWait bounds the requests that check a server's state: a server
-// under no load answers them in microseconds.
-const checkWait = 2 * time.Second
-
-// awaitExit waits for a server that should exit by itself (a poison on a
-// crash-on-panic server, a panic in a goroutine) and makes the verdict.
-func (s *session) awaitExit(poison string) outcome {
-	if !s.child.awaitExit(exitWait) {
-		return fail(OK, "%s: still serving %v later", poison, exitWait)
-	}
-	return fail(Crashed, "%s: %s", poison, crashInOutput(s.child.output()))
-}
-
-// exitWait is how long a poisoned server has to exit.
-const exitWait = 5 * time.Second
 
 // A result is one row of the verdict table.
 type result struct {
-	Subject  string    `json:"subject"`
-	Strategy string    `json:"strategy"`
-	Package  string    `json:"package"`
-	Verdict  Verdict   `json:"verdict"`
-	Want     []Verdict `json:"want"`
-	Declared bool      `json:"as_declared"` // Verdict is one of Want
-	Evidence string    `json:"evidence"`
-	ExitCode int       `json:"exit_code"` // -1: killed by a signal (hung)
+	Subject  string             `json:"subject"`
+	Strategy string             `json:"strategy"`
+	Package  string             `json:"package"`
+	Verdict  scenario.Verdict   `json:"verdict"`
+	Want     []scenario.Verdict `json:"want"`
+	Declared bool               `json:"as_declared"` // Verdict is one of Want
+	Evidence string             `json:"evidence"`
+	ExitCode int                `json:"exit_code"` // -1: killed by a signal (hung)
 
-	Load      string        `json:"load"`                 // the load generator
-	Shape     shape         `json:"shape"`                // of the load
-	RateCap   float64       `json:"rate_cap,omitempty"`   // requests per second the load was capped at
-	Requests  int           `json:"requests"`             // answered, over every burst
-	RPS       []float64     `json:"rps,omitempty"`        // answers per second, one per burst
-	Ratio     *ratio        `json:"ratio,omitempty"`      // to the no-op baseline
-	P50       time.Duration `json:"p50_ns,omitempty"`     // latency in the median burst
-	P99       time.Duration `json:"p99_ns,omitempty"`     //
-	Elapsed   time.Duration `json:"elapsed_ns,omitempty"` // the whole run of this version
-	StartFail string        `json:"start_error,omitempty"`
+	// Contract is the score of a server the lab did not build on its
+	// subject's battery of bad input (-url, -cmd).
+	Contract *scenario.Score `json:"contract,omitempty"`
+
+	Load      string         `json:"load"`                 // the load generator
+	Shape     scenario.Shape `json:"shape"`                // of the load
+	RateCap   float64        `json:"rate_cap,omitempty"`   // requests per second the load was capped at
+	Requests  int            `json:"requests"`             // answered, over every burst
+	RPS       []float64      `json:"rps,omitempty"`        // answers per second, one per burst
+	Ratio     *ratio         `json:"ratio,omitempty"`      // to the no-op baseline
+	P50       time.Duration  `json:"p50_ns,omitempty"`     // latency in the median burst
+	P99       time.Duration  `json:"p99_ns,omitempty"`     //
+	Elapsed   time.Duration  `json:"elapsed_ns,omitempty"` // the whole run of this version
+	StartFail string         `json:"start_error,omitempty"`
 }
 
-// runVersion starts v's server from bin and lets v's driver load and
-// check it; then it asks the server to stop. The function it returns
-// waits for the server to exit, reads what it wrote for what the runtime
-// saw, and makes the verdict. Stopping may take seconds (net/http's
-// Shutdown gives a connection that a client opened but never used 5s), and
-// meanwhile the next version can run: a server shutting down is idle.
-func runVersion(ctx context.Context, v version, bin string, opts options, load loader) (finish func() result) {
+// runVersion starts v's server from bin and lets v's drive load and check
+// it; then it asks the server to stop. The function it returns waits for
+// the server to exit, reads what it wrote for what the runtime saw, and
+// makes the verdict. Stopping may take seconds (net/http's Shutdown gives a
+// connection that a client opened but never used 5s), and meanwhile the
+// next version can run: a server shutting down is idle.
+func runVersion(ctx context.Context, v version, bin string, opts options, l loader) (finish func() result) {
 	start := time.Now()
-	res := result{Subject: v.subject, Strategy: v.strategy, Package: v.pkg, Want: v.want(opts.race), Load: load.name(), Shape: v.shape}
-	if res.Shape == "" {
-		res.Shape = steady
+	res := result{Subject: v.subject, Strategy: v.strategy, Package: v.pkg, Want: v.want(opts.race), Shape: v.loadShape()}
+	if v.heyOnly {
+		l = heyLoader{}
 	}
-	c, err := startChild(ctx, bin, v.args...)
+	res.Load = l.name()
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, v.args...)...)
+	// Report every race as it happens and exit at once when asked to stop.
+	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	p, err := childproc.Start(ctx, cmd, childproc.Ready{Wait: startWait})
 	if err != nil {
-		res.Verdict, res.Evidence, res.StartFail = Broken, "did not start: "+err.Error(), err.Error()
+		res.Verdict, res.Evidence, res.StartFail = scenario.Broken, "did not start: "+err.Error(), err.Error()
 		return func() result { return res }
 	}
-	if v.heyOnly {
-		load = heyLoader{}
-		res.Load = load.name()
-	}
-	s := &session{ctx: ctx, opts: opts, child: c, load: load, client: &http.Client{}}
-	out := v.drive(s)
-	s.client.CloseIdleConnections()
-	res.summarize(s.samples)
-	res.RateCap = s.rateCap
+	tg, load := newTarget(p.URL, p, l, opts, res.Shape)
+	evidence, err := v.drive(ctx, tg)
+	tg.Client.CloseIdleConnections()
+	res.measured(load)
 	res.Elapsed = time.Since(start)
+	verdict := scenario.VerdictOf(err)
+	if err != nil {
+		evidence = scenario.Explain(err)
+	}
 
-	// A crash explains whatever the driver saw after it.
-	if !c.running() && (out.verdict != Crashed || out.evidence == "") {
-		out = fail(Crashed, "%s", crashInOutput(c.output()))
+	// A crash explains whatever the drive saw after it.
+	if !p.Running() && (verdict != scenario.Crashed || evidence == "" || scenario.ServerDied.In(err)) {
+		verdict, evidence = scenario.Crashed, childproc.CrashIn(p.Output())
 	}
 	stopped := make(chan bool, 1)
-	if out.verdict == Hung {
-		c.kill() // a hung server would only hang its shutdown too
+	if verdict == scenario.Hung {
+		p.Kill() // a hung server would only hang its shutdown too
 		stopped <- false
 	} else {
-		go func() { stopped <- c.stop() }()
+		go func() { stopped <- p.Stop(stopWait) }()
 	}
 
 	return func() result {
-		if !<-stopped && out.verdict == OK {
-			out = fail(Hung, "did not stop within %v of SIGINT", stopWait)
+		if !<-stopped && verdict == scenario.OK {
+			verdict, evidence = scenario.Hung, fmt.Sprintf("did not stop within %v of SIGINT", stopWait)
 		}
-		res.ExitCode = c.exitCode()
+		res.ExitCode = p.ExitCode()
 		// The race detector's report explains whatever else went wrong.
-		if evidence, found := raceInOutput(c.output()); found {
-			out = fail(Race, "%s", evidence)
+		if race, found := childproc.RaceIn(p.Output()); found {
+			verdict, evidence = scenario.Race, race
 		}
 		switch {
-		case out.verdict == OK && res.ExitCode != 0:
-			out = fail(Broken, "exit %d on SIGINT: %s", res.ExitCode, lastLine(c.output()))
-		case out.verdict == Crashed:
-			if out.evidence == "" {
-				out.evidence = "exited: " + lastLine(c.output())
+		case verdict == scenario.OK && res.ExitCode != 0:
+			verdict, evidence = scenario.Broken, fmt.Sprintf("exit %d on SIGINT: %s", res.ExitCode, lastLine(p.Output()))
+		case verdict == scenario.Crashed:
+			if evidence == "" {
+				evidence = "exited: " + lastLine(p.Output())
 			}
-			out.evidence += fmt.Sprintf(" (exit %d)", res.ExitCode)
+			evidence += fmt.Sprintf(" (exit %d)", res.ExitCode)
 		}
-		res.Verdict, res.Evidence = out.verdict, out.evidence
+		res.Verdict, res.Evidence = verdict, evidence
 		res.Declared = slices.Contains(res.Want, res.Verdict)
 		if opts.verbose {
-			fmt.Fprintf(opts.stderr, "==== %s (%s %s): what the server wrote\n%s\n", v.pkg, v.subject, v.strategy, c.output())
+			fmt.Fprintf(opts.stderr, "==== %s (%s %s): what the server wrote\n%s\n", v.pkg, v.subject, v.strategy, p.Output())
 		}
 		return res
 	}
 }
 
-// summarize fills in the throughput columns from the bursts' samples.
-func (r *result) summarize(samples []sample) {
-	if len(samples) == 0 {
+// newTarget is a server at url as a drive's target, loaded by l as opts
+// and shape say; p is its process, if the harness started it.
+func newTarget(url string, p *childproc.Process, l loader, opts options, shape scenario.Shape) (*scenario.Target, *harnessLoad) {
+	load := &harnessLoad{loader: l, opts: opts, shape: shape, url: url, process: p}
+	tg := &scenario.Target{URL: url, Client: &http.Client{}, Load: load, Process: p}
+	return tg, load
+}
+
+// harnessLoad is the harness's load generator as a drive sees it: each
+// burst measured and kept for the throughput columns.
+type harnessLoad struct {
+	loader  loader
+	opts    options
+	shape   scenario.Shape
+	url     string
+	process *childproc.Process // nil: a server the harness did not start
+	samples []scenario.Sample
+	rateCap float64 // of the last burst, if capped
+}
+
+// Spec is -n requests, -c at a time, -repeat times for steady load; for
+// bursts, clients that come -c at once, in as many bursts as make the same
+// number of requests.
+func (l *harnessLoad) Spec(path string) (scenario.Burst, int) {
+	if l.shape != scenario.Bursts {
+		return scenario.Burst{Path: path, N: l.opts.n, C: l.opts.c}, l.opts.repeat
+	}
+	size := l.opts.c + l.opts.c%2 // every client has a peer
+	return scenario.Burst{Path: path, N: size, C: size, NewConns: true}, l.opts.repeat * max(1, l.opts.n/size)
+}
+
+func (l *harnessLoad) CountsExactly() bool { return l.loader.countsExactly() }
+func (l *harnessLoad) Short() bool         { return l.opts.short }
+
+// Send drives one burst. A burst whose requests were cut short is most
+// often a server dying: it gets a moment to finish, and Send says so if it
+// has exited.
+func (l *harnessLoad) Send(ctx context.Context, b scenario.Burst) (scenario.Sample, error) {
+	l.rateCap = b.QPS
+	smp, err := l.loader.run(ctx, l.url, b)
+	if err != nil {
+		return smp, err
+	}
+	l.samples = append(l.samples, smp)
+	if l.process == nil {
+		return smp, nil
+	}
+	if smp.Failed() > 0 {
+		l.process.AwaitExit(dyingWait)
+	}
+	if !l.process.Running() {
+		return smp, scenario.ServerDied.Errorf("the server exited during a burst of %s %s", b.MethodOrGet(), b.Path)
+	}
+	return smp, nil
+}
+
+// measured fills in the throughput columns from the bursts' samples.
+func (r *result) measured(l *harnessLoad) {
+	r.RateCap = l.rateCap
+	if len(l.samples) == 0 {
 		return
 	}
-	for _, smp := range samples {
+	for _, smp := range l.samples {
 		r.Requests += smp.Answered
-		r.RPS = append(r.RPS, smp.rps())
+		r.RPS = append(r.RPS, smp.RPS())
 	}
 	// The latencies are the median burst's.
-	byRPS := slices.Clone(samples)
-	slices.SortFunc(byRPS, func(a, b sample) int { return cmpFloat(a.rps(), b.rps()) })
+	byRPS := slices.Clone(l.samples)
+	slices.SortFunc(byRPS, func(a, b scenario.Sample) int { return cmpFloat(a.RPS(), b.RPS()) })
 	mid := byRPS[len(byRPS)/2]
 	r.P50, r.P99 = mid.P50, mid.P99
 }
@@ -284,4 +205,20 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// incPath is the seed's load on the counter store (`ab -n 20000 -c 200
+// "127.0.0.1:8000/inc?name=i"`). The baseline serves the same requests, so
+// the two rates compare.
+const incPath = "/inc?name=i"
+
+// driveBaseline loads the no-op server as the counter is loaded, and checks
+// only that it answered every request.
+func driveBaseline(ctx context.Context, tg *scenario.Target) (string, error) {
+	b, count := tg.Load.Spec(incPath)
+	answered, err := scenario.SendAll(ctx, tg, b, count)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d requests answered ok, %d at a time", answered, b.C), nil
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/rakyll/hey/requester"
+
+	"concurrencylab/internal/scenario"
 )
 
 // heyLoader drives load with hey's requester package: the same code as
@@ -25,10 +27,10 @@ type heyLoader struct{}
 func (heyLoader) name() string        { return "hey" }
 func (heyLoader) countsExactly() bool { return true }
 
-func (heyLoader) run(ctx context.Context, base string, spec loadSpec) (sample, error) {
-	req, err := http.NewRequest(spec.method(), base+spec.Path, nil)
+func (heyLoader) run(ctx context.Context, base string, spec scenario.Burst) (scenario.Sample, error) {
+	req, err := http.NewRequest(spec.MethodOrGet(), base+spec.Path, nil)
 	if err != nil {
-		return sample{}, err
+		return scenario.Sample{}, err
 	}
 	if spec.ContentType != "" {
 		req.Header.Set("Content-Type", spec.ContentType)
@@ -37,7 +39,7 @@ func (heyLoader) run(ctx context.Context, base string, spec loadSpec) (sample, e
 	w := &requester.Work{
 		Request:     req,
 		RequestBody: spec.Body,
-		N:           spec.requests(),
+		N:           spec.Requests(),
 		C:           spec.C,
 		Timeout:     int(requestTimeout / time.Second),
 		Writer:      &out,
@@ -92,8 +94,8 @@ var (
 )
 
 // parseHeySummary reads the summary hey prints after a run.
-func parseHeySummary(text string) (sample, error) {
-	s := sample{Codes: map[int]int{}, Errors: map[string]int{}}
+func parseHeySummary(text string) (scenario.Sample, error) {
+	s := scenario.Sample{Codes: map[int]int{}, Errors: map[string]int{}}
 	section := ""
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {

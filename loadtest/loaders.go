@@ -12,7 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"concurrencylab/internal/scenario"
 )
+
+// The load generators besides hey: ab and wrk, run as commands.
 
 // abLoader drives load with ApacheBench (apt-get install apache2-utils), a
 // single-threaded C client that needs far less CPU than hey: on 2 cores it
@@ -31,12 +35,12 @@ func newABLoader(options) (loader, error) {
 func (abLoader) name() string        { return "ab" }
 func (abLoader) countsExactly() bool { return true }
 
-func (l abLoader) run(ctx context.Context, base string, spec loadSpec) (sample, error) {
+func (l abLoader) run(ctx context.Context, base string, spec scenario.Burst) (scenario.Sample, error) {
 	args := []string{
 		"-q", "-r", "-l", // quiet, go on after errors, any length
 		// -t bounds the time; it resets -n, so -n comes after it.
 		"-t", strconv.Itoa(int(maxLoad / time.Second)),
-		"-n", strconv.Itoa(spec.requests()), "-c", strconv.Itoa(spec.C),
+		"-n", strconv.Itoa(spec.Requests()), "-c", strconv.Itoa(spec.C),
 		"-s", strconv.Itoa(int(requestTimeout / time.Second)),
 	}
 	if !spec.NewConns {
@@ -45,23 +49,23 @@ func (l abLoader) run(ctx context.Context, base string, spec loadSpec) (sample, 
 	if spec.Body != nil {
 		file, err := bodyFile(spec.Body)
 		if err != nil {
-			return sample{}, err
+			return scenario.Sample{}, err
 		}
 		defer os.Remove(file)
 		flag := "-p"
-		if spec.method() == "PUT" {
+		if spec.MethodOrGet() == "PUT" {
 			flag = "-u"
 		}
 		args = append(args, flag, file, "-T", spec.ContentType)
-	} else if spec.method() != "GET" {
-		args = append(args, "-m", spec.method())
+	} else if spec.MethodOrGet() != "GET" {
+		args = append(args, "-m", spec.MethodOrGet())
 	}
 	out, err := exec.CommandContext(ctx, l.path, append(args, base+spec.Path)...).CombinedOutput()
 	s, perr := parseAB(string(out))
 	if err != nil {
 		// ab gives up when it cannot connect (a server that died) and
 		// may print no report: what it did not send counts as failed.
-		s.Errors["ab: "+lastLine(string(out))] += max(0, spec.requests()-s.Answered-s.failed())
+		s.Errors["ab: "+lastLine(string(out))] += max(0, spec.Requests()-s.Answered-s.Failed())
 		return s, nil
 	}
 	return s, perr
@@ -76,8 +80,8 @@ var (
 // parseAB reads ab's report. ab counts a response of another length than
 // the first as "failed" (Length); -l keeps it from doing so, and only
 // connect, receive and exception failures count as requests unanswered.
-func parseAB(text string) (sample, error) {
-	s := sample{Codes: map[int]int{}, Errors: map[string]int{}}
+func parseAB(text string) (scenario.Sample, error) {
+	s := scenario.Sample{Codes: map[int]int{}, Errors: map[string]int{}}
 	var complete, non2xx int
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {
@@ -116,7 +120,7 @@ func parseAB(text string) (sample, error) {
 	if s.Total == 0 {
 		return s, fmt.Errorf("ab printed no report: %s", lastLine(text))
 	}
-	answered := max(0, complete-s.failed())
+	answered := max(0, complete-s.Failed())
 	s.Answered = answered
 	// ab counts statuses only as 2xx or not.
 	s.Codes[200] = answered - non2xx
@@ -145,15 +149,15 @@ func newWrkLoader(o options) (loader, error) {
 func (wrkLoader) name() string        { return "wrk" }
 func (wrkLoader) countsExactly() bool { return false }
 
-func (l wrkLoader) run(ctx context.Context, base string, spec loadSpec) (sample, error) {
+func (l wrkLoader) run(ctx context.Context, base string, spec scenario.Burst) (scenario.Sample, error) {
 	args := []string{
 		"-t", "1", "-c", strconv.Itoa(spec.C), "-d", l.duration.String(),
 		"--timeout", requestTimeout.String(), "--latency",
 	}
-	if spec.Body != nil || spec.method() != "GET" {
+	if spec.Body != nil || spec.MethodOrGet() != "GET" {
 		script, err := wrkScript(spec)
 		if err != nil {
-			return sample{}, err
+			return scenario.Sample{}, err
 		}
 		defer os.Remove(script)
 		args = append(args, "-s", script)
@@ -167,9 +171,9 @@ func (l wrkLoader) run(ctx context.Context, base string, spec loadSpec) (sample,
 }
 
 // wrkScript writes the Lua that makes wrk send spec's method and body.
-func wrkScript(spec loadSpec) (string, error) {
+func wrkScript(spec scenario.Burst) (string, error) {
 	lua := fmt.Sprintf("wrk.method = %q\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = %q\n",
-		spec.method(), spec.Body, spec.ContentType)
+		spec.MethodOrGet(), spec.Body, spec.ContentType)
 	f, err := os.CreateTemp("", "loadtest-*.lua")
 	if err != nil {
 		return "", err
@@ -187,8 +191,8 @@ var (
 )
 
 // parseWrk reads wrk's report (with --latency).
-func parseWrk(text string) (sample, error) {
-	s := sample{Codes: map[int]int{}, Errors: map[string]int{}}
+func parseWrk(text string) (scenario.Sample, error) {
+	s := scenario.Sample{Codes: map[int]int{}, Errors: map[string]int{}}
 	var non2xx int
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {
@@ -247,4 +251,42 @@ func bodyFile(body []byte) (string, error) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// A loader drives load against a server at base (http://127.0.0.1:port).
+type loader interface {
+	name() string
+	// run makes spec's requests and measures them. It stops by itself:
+	// a burst that has not finished within maxLoad is cut short.
+	run(ctx context.Context, base string, spec scenario.Burst) (scenario.Sample, error)
+	// countsExactly reports whether every request the server handled is
+	// counted in the sample. A loader that runs for a set time (wrk) stops
+	// with up to C requests in flight, which the server may have handled.
+	countsExactly() bool
+}
+
+// Bounds on one burst of load.
+const (
+	// requestTimeout is how long a request may wait for its answer. A
+	// matchmaker client waits for a peer, which comes within milliseconds
+	// under load.
+	requestTimeout = 5 * time.Second
+	// maxLoad cuts a burst short: the default loads take a second or two.
+	maxLoad = 30 * time.Second
+)
+
+// loaders are the load generators by their -load name.
+var loaders = map[string]func(options) (loader, error){
+	"hey": func(options) (loader, error) { return heyLoader{}, nil },
+	"ab":  newABLoader,
+	"wrk": newWrkLoader,
+}
+
+// firstLines returns the first n lines of s, joined by " | ".
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(strings.TrimSpace(s), "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, " | ")
 }

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,10 +18,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"concurrencylab/internal/scenario"
 )
 
 // What each version's evidence must say, beyond its verdict: the seed's
-// own words where it has them.
+// own words where it has them. The counts are those of the smoke test's
+// load, -n 200 -c 10 -repeat 1, under a loader that counts exactly.
 var wantEvidence = map[string][]string{
 	"loadtest/baseline":             {"requests answered ok"},
 	"1_naive-race/counter":          {"DATA RACE", "main.(*Store).Inc"},
@@ -30,7 +36,7 @@ var wantEvidence = map[string][]string{
 	"3_channel-commands/matchmaker": {"all paired, /stats balanced", "paired symmetrically"},
 	"4_panic-safety/matchmaker":     {"GET /?id=poison@", "(exit 70)"},
 	"1_naive-race/notifier":         {"subscribers left", "Subscribers:8"},
-	"2_mutex/notifier":              {"got all", "in order", "were removed"}, // -stall=false: see TestHarnessVerdicts
+	"2_mutex/notifier":              {"got all", "in order", "were removed"}, // -short: see TestHarnessVerdicts
 	"3_channel-commands/notifier":   {"got all", "in order", "were removed"},
 	"4_panic-safety/deadlock":       {"slice bounds out of range", "GET /get?name=i got no answer"},
 	"4_panic-safety/halfdone":       {"watch the world burn", "curr_size 5, actual_size 2"},
@@ -39,47 +45,102 @@ var wantEvidence = map[string][]string{
 }
 
 // TestHarnessVerdicts is the harness's smoke test: a small load on every
-// version, built with -race as the default run is, and the verdict the lab
-// declares for each, with its evidence. It runs the harness once per
-// subject, two subjects at a time: the harness runs its versions one after
-// another, mostly waiting for servers to stop, and the verdicts do not
-// depend on the throughput. It leaves out the notifier's stalled subscriber
-// (-stall=false), which takes tens of thousands of events to fill its
-// socket buffers; the full harness run in CI (.ci/run runs the workshop
-// guide, and with it `go run ./loadtest`) checks it.
+// version of the registry, built with -race as the default run is, and the
+// verdict the lab declares for each, with its evidence. It runs the
+// harness once per subject, two subjects at a time: the harness runs its
+// versions one after another, mostly waiting for servers to stop, and the
+// verdicts do not depend on the throughput. It leaves out the notifier's
+// stalled subscriber (-short), which takes tens of thousands of events to
+// fill its socket buffers; the full harness run in CI (.ci/run runs the
+// workshop guide, and with it `go run ./loadtest`) checks it.
+//
+// The counter rows run once more with each other load generator (ab, wrk):
+// each counts in its own way, and the exact-count invariant must judge the
+// correct counters ok and the naive one broken under each.
 func TestHarnessVerdicts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs every version: not in -short")
 	}
-	for _, subject := range []string{"counter", "matchmaker", "notifier", "panic"} {
+	for _, subject := range subjectNames() {
 		t.Run(subject, func(t *testing.T) {
 			t.Parallel()
-			var stdout, stderr bytes.Buffer
-			code := run(t.Context(), []string{"-subject", subject, "-n", "200", "-c", "10", "-repeat", "1", "-stall=false", "-json"}, &stdout, &stderr)
-			var rep runReport
-			require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
-
-			want, err := selected(options{subjects: []string{subject}})
-			require.NoError(t, err)
-			require.Len(t, rep.Results, len(want), "one row per version, baselines included")
-			for _, r := range rep.Results {
-				t.Run(r.Package+"/"+strings.ReplaceAll(r.Strategy, " ", ""), func(t *testing.T) {
-					assert.True(t, r.Declared, "verdict %q, want one of %v: %s", r.Verdict, r.Want, r.Evidence)
-					for _, want := range wantEvidence[r.Package] {
-						assert.Contains(t, r.Evidence, want)
-					}
-					if r.Package == "1_naive-race/matchmaker" {
-						assert.True(t, strings.Contains(r.Evidence, "paired with one that had left") ||
-							strings.Contains(r.Evidence, "index out of range [0] with length 0"), r.Evidence)
-					}
-					if r.Verdict == OK {
-						assert.NotEmpty(t, r.RPS, "an ok version was measured")
-						assert.Positive(t, r.P50, "latencies were read from the load generator")
-					}
-				})
-			}
-			assert.Equal(t, 0, code, "exit status, with every verdict as declared; stderr: %s", stderr.String())
+			checkVerdicts(t, subject, "hey")
 		})
+	}
+	for _, load := range []string{"ab", "wrk"} {
+		t.Run("counter/"+load, func(t *testing.T) {
+			if _, err := exec.LookPath(load); err != nil {
+				skipOrFailInCI(t, "%s is not installed (apt-get install %s), so -load %s is not checked", load, map[string]string{"ab": "apache2-utils", "wrk": "wrk"}[load], load)
+			}
+			t.Parallel()
+			checkVerdicts(t, "counter", load)
+		})
+	}
+}
+
+// checkVerdicts runs the harness on subject's rows with load and checks
+// every verdict and its evidence.
+func checkVerdicts(t *testing.T, subject, load string) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"-subject", subject, "-n", "200", "-c", "10", "-repeat", "1", "-short", "-json", "-load", load, "-wrk-duration", "1s"}
+	code := run(t.Context(), args, &stdout, &stderr)
+	var rep runReport
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+
+	want, err := selected(options{subjects: []string{subject}})
+	require.NoError(t, err)
+	require.Len(t, rep.Results, len(want), "one row per version, baselines included")
+	for _, r := range rep.Results {
+		t.Run(r.Package+"/"+strings.ReplaceAll(r.Strategy, " ", ""), func(t *testing.T) {
+			assert.True(t, r.Declared, "verdict %q, want one of %v: %s", r.Verdict, r.Want, r.Evidence)
+			for _, want := range wantEvidence[r.Package] {
+				if r.Load == "wrk" && strings.Contains(want, "after 200 increments") {
+					want = "increments, 10 at a time" // wrk runs for a time, not a count
+				}
+				assert.Contains(t, r.Evidence, want)
+			}
+			if r.Package == "1_naive-race/matchmaker" {
+				assert.True(t, strings.Contains(r.Evidence, "paired with one that had left") ||
+					strings.Contains(r.Evidence, "index out of range [0] with length 0"), r.Evidence)
+			}
+			if r.Verdict == scenario.OK {
+				assert.NotEmpty(t, r.RPS, "an ok version was measured")
+				assert.Positive(t, r.P50, "latencies were read from the load generator")
+			}
+		})
+	}
+	assert.Equal(t, 0, code, "exit status, with every verdict as declared; stderr: %s", stderr.String())
+}
+
+// skipOrFailInCI skips the test with a message that says what is missing,
+// or fails it in CI (CI=true), where .ci/run installs everything.
+func skipOrFailInCI(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("in CI: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// TestRegistry checks what the rest of the lab takes from the registry: a
+// package for every row, a verdict for every row, and the -help text.
+func TestRegistry(t *testing.T) {
+	seen := map[string]bool{}
+	for _, v := range versions {
+		key := v.subject + "/" + v.strategy
+		assert.False(t, seen[key], "%s twice", key)
+		seen[key] = true
+		assert.DirExists(t, "../"+v.pkg)
+		assert.NotEmpty(t, v.wantRace, key)
+		assert.NotNil(t, v.drive, key)
+	}
+	var stderr bytes.Buffer
+	assert.Equal(t, 0, run(t.Context(), []string{"-help"}, io.Discard, &stderr))
+	for _, v := range versions {
+		assert.Contains(t, stderr.String(), v.pkg, "-help lists every version")
+	}
+	for _, s := range subjects {
+		assert.Contains(t, stderr.String(), s.Contract, "-help gives every contract")
 	}
 }
 
@@ -90,11 +151,28 @@ func TestFlags(t *testing.T) {
 		{"-n", "1"},
 		{"-c", "100", "-n", "10"},
 		{"extra"},
+		{"-url", "http://127.0.0.1:9"}, // which contract?
+		{"-subject", "counter,matchmaker", "-url", "http://127.0.0.1:9"},          // one only
+		{"-subject", "counter", "-url", "http://127.0.0.1:9", "-cmd", "x {port}"}, // one or the other
+		{"-subject", "counter", "-cmd", "python3 counter.py"},                     // no {port}
+		{"-subject", "panic", "-url", "http://127.0.0.1:9"},                       // no such contract
 	} {
 		var stdout, stderr bytes.Buffer
 		assert.Equal(t, 2, run(t.Context(), args, &stdout, &stderr), "%v", args)
 		assert.Empty(t, stdout.String(), "%v", args)
 		assert.NotEmpty(t, stderr.String(), "%v says why", args)
+	}
+}
+
+// The harness loads only servers on this machine.
+func TestJudgeRefusesOtherHosts(t *testing.T) {
+	for _, u := range []string{"http://10.0.0.1:8000", "http://example.com", "https://127.0.0.1:8000", "127.0.0.1:8000"} {
+		_, err := loopbackURL(u)
+		assert.Error(t, err, u)
+	}
+	for _, u := range []string{"http://127.0.0.1:8000", "http://localhost:8000/", "http://[::1]:8000"} {
+		_, err := loopbackURL(u)
+		assert.NoError(t, err, u)
 	}
 }
 
@@ -113,14 +191,14 @@ func TestSelected(t *testing.T) {
 // Each load generator, against a real loopback server that counts what
 // it is asked.
 func TestLoaders(t *testing.T) {
-	for name, newLoader := range loaders {
+	for _, name := range slices.Sorted(maps.Keys(loaders)) {
 		t.Run(name, func(t *testing.T) {
 			if name != "hey" {
 				if _, err := exec.LookPath(name); err != nil {
-					t.Skipf("%s is not installed", name)
+					skipOrFailInCI(t, "%s is not installed", name)
 				}
 			}
-			l, err := newLoader(options{wrkDuration: time.Second})
+			l, err := loaders[name](options{wrkDuration: time.Second})
 			require.NoError(t, err)
 			var served atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +211,7 @@ func TestLoaders(t *testing.T) {
 			}))
 			defer srv.Close()
 
-			smp, err := l.run(t.Context(), srv.URL, loadSpec{Path: "/x?y=1", N: 200, C: 4})
+			smp, err := l.run(t.Context(), srv.URL, scenario.Burst{Path: "/x?y=1", N: 200, C: 4})
 			require.NoError(t, err)
 			assert.Empty(t, smp.Errors)
 			if l.countsExactly() {
@@ -142,10 +220,10 @@ func TestLoaders(t *testing.T) {
 			} else {
 				assert.LessOrEqual(t, smp.Answered, int(served.Load()), "no request counted that was not served")
 			}
-			assert.InDelta(t, smp.Answered*9/10, smp.okCount(), 4, "the 418s are not ok: %s", smp.codesSummary())
+			assert.InDelta(t, smp.Answered*9/10, smp.OKCount(), 4, "the 418s are not ok: %s", smp.CodesSummary())
 			assert.Positive(t, smp.P99)
 			assert.GreaterOrEqual(t, smp.P99, smp.P50)
-			assert.Positive(t, smp.rps())
+			assert.Positive(t, smp.RPS())
 		})
 	}
 }

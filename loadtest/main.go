@@ -1,19 +1,23 @@
 // Command loadtest is the lab's harness: it runs every version of every
-// subject under real load and prints one verdict table.
+// subject under real load and prints one verdict table; or it judges one
+// server it did not build, in any language, by its subject's contract.
 //
-//	go run ./loadtest doctor                # first: can this machine run the lab?
+//	go run ./loadtest/doctor                # first: can this machine run the lab?
 //	go run ./loadtest                       # every version, built with -race
 //	go run ./loadtest -subject counter      # one subject
 //	go run ./loadtest -race=false -load ab  # a throughput run
 //	go run ./loadtest -report docs/results.md
+//	go run ./loadtest -subject counter -url http://127.0.0.1:9000       # a server already running
+//	go run ./loadtest -subject counter -cmd 'python3 counter.py {port}'  # one it starts
 //
-// For each version it builds the server (with -race by default), starts it
-// as a child process on a free 127.0.0.1 port, drives load at it (hey's
-// requester package, or ab or wrk; real websocket clients for the
-// notifier), checks the subject's invariants through the server's own API,
-// reads what the server wrote for data races, fatal errors and panics,
-// notes hangs and how the process exited, and stops it. The naive versions
-// are declared to fail, each the way its seed says; the table shows whether
+// For each version in the registry (registry.go) it builds the server
+// (with -race by default), starts it as a child process on a free
+// 127.0.0.1 port, lets the subject's drive load it (hey's requester
+// package, or ab or wrk; real websocket clients for the notifier) and
+// check the subject's invariants through the server's own API, reads what
+// the server wrote for data races, fatal errors and panics, notes hangs
+// and how the process exited, and stops it. The naive versions are
+// declared to fail, each the way its seed says; the table shows whether
 // each verdict is the one declared, and the exit status is 0 only if every
 // one is. Each run includes a no-op baseline server, and every version's
 // throughput is also shown as a ratio to the baseline's in the same run.
@@ -32,6 +36,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"concurrencylab/internal/doctor"
+	"concurrencylab/internal/scenario"
 )
 
 func main() {
@@ -50,7 +57,8 @@ type options struct {
 	report               string
 	load                 string
 	wrkDuration          time.Duration // of each burst of -load wrk
-	stall                bool          // check that the notifier drops a subscriber that stops reading
+	short                bool          // leave out the slow checks
+	url, cmd             string        // a server the harness did not build
 	stderr               io.Writer     // for -v
 }
 
@@ -58,22 +66,21 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	subject := fs.String("subject", "", "run only these subjects, comma-separated: counter, matchmaker, notifier, panic")
-	strategy := fs.String("strategy", "", "run only these strategies, comma-separated: naive, mutex, channel, crash-on-panic, deadlock, halfdone, goroutine, recoverer")
+	subject := fs.String("subject", "", "run only these subjects, comma-separated: "+strings.Join(subjectNames(), ", "))
+	strategy := fs.String("strategy", "", "run only these strategies, comma-separated: "+strings.Join(strategyNames(), ", "))
 	fs.IntVar(&o.n, "n", 2000, "requests per burst of load")
-	fs.IntVar(&o.c, "c", 200, "concurrent requests, as in the seeds' `ab -n 20000 -c 200`")
+	fs.IntVar(&o.c, "c", 200, "concurrent requests, as in the seeds' ab -n 20000 -c 200")
 	fs.IntVar(&o.repeat, "repeat", 3, "bursts of load per version, for the spread of the throughput")
 	fs.BoolVar(&o.race, "race", true, "build the servers with the race detector (the verdict run); -race=false for a throughput run")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON instead of a table")
 	fs.BoolVar(&o.verbose, "v", false, "print what each server wrote (its log, race reports, panics) to stderr")
 	fs.StringVar(&o.report, "report", "", "also write the results as Markdown to this file, with a chart of throughput beside it (.png)")
 	fs.StringVar(&o.load, "load", "hey", "load generator: hey (built in), ab (apache2-utils) or wrk")
-	fs.BoolVar(&o.stall, "stall", true, "check that a notifier drops a subscriber that stops reading (it takes some 37,000 events: seconds per version)")
+	fs.BoolVar(&o.short, "short", false, "leave out the slow checks: the notifier's stalled subscriber, which takes some 37,000 events (seconds per version)")
 	fs.DurationVar(&o.wrkDuration, "wrk-duration", 3*time.Second, "how long each burst of -load wrk runs")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./loadtest [flags]\n       go run ./loadtest doctor   (checks that this machine can run the lab: run it first)\n\nRuns every version of the lab under load and prints a verdict table.\n\n")
-		fs.PrintDefaults()
-	}
+	fs.StringVar(&o.url, "url", "", "judge a server that is already running at this URL, in any language, by -subject's contract")
+	fs.StringVar(&o.cmd, "cmd", "", "judge the server this command starts (run by sh; {port} in it becomes a free 127.0.0.1 port), by -subject's contract")
+	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -86,8 +93,60 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-n and -c must be at least 2, -repeat at least 1")
 	case o.c > o.n:
 		return o, errors.New("-c must not exceed -n")
+	case o.url != "" && o.cmd != "":
+		return o, errors.New("-url and -cmd: give one, the server that runs or the command that starts it")
+	case (o.url != "" || o.cmd != "") && len(o.subjects) != 1:
+		return o, fmt.Errorf("-url and -cmd judge one server: say which contract it speaks with -subject (%s)", strings.Join(subjectNames(), ", "))
+	case o.cmd != "" && !strings.Contains(o.cmd, portPlaceholder):
+		return o, fmt.Errorf("-cmd needs %s where the server's port goes, such as 'python3 counter.py %s'", portPlaceholder, portPlaceholder)
 	}
 	return o, nil
+}
+
+// usage is -help: the commands, the registry's subjects and strategies,
+// and the flags.
+func usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, `usage: go run ./loadtest [flags]                     every version of the lab, under load: a verdict table
+       go run ./loadtest -subject S -url URL            judge a server already running, in any language
+       go run ./loadtest -subject S -cmd 'CMD {port}'   judge the server CMD starts, and stop it after
+       go run ./loadtest/doctor                         check that this machine can run the lab: run it first
+
+The versions (registry.go), with the verdicts the lab declares:
+`)
+	for _, v := range versions {
+		want := make([]string, len(v.wantRace))
+		for i, w := range v.wantRace {
+			want[i] = string(w)
+		}
+		fmt.Fprintf(w, "  %-10s %-15s %-30s %s\n", v.subject, v.strategy, v.pkg, strings.Join(want, " or "))
+	}
+	fmt.Fprintf(w, "\nThe contracts a server is judged by (-url, -cmd):\n")
+	for _, s := range subjects {
+		fmt.Fprintf(w, "  %-10s %s\n", s.Name, s.Contract)
+	}
+	fmt.Fprintf(w, "\nFlags:\n")
+	fs.PrintDefaults()
+}
+
+func subjectNames() []string {
+	var names []string
+	for _, v := range versions {
+		if v.subject != "baseline" && !slices.Contains(names, v.subject) {
+			names = append(names, v.subject)
+		}
+	}
+	return names
+}
+
+func strategyNames() []string {
+	var names []string
+	for _, v := range versions {
+		if v.subject != "baseline" && !slices.Contains(names, v.strategy) {
+			names = append(names, v.strategy)
+		}
+	}
+	return names
 }
 
 func splitList(s string) []string {
@@ -121,7 +180,8 @@ func selected(o options) ([]version, error) {
 	return vs, nil
 }
 
-// A run is what one invocation measured, as -json and -report write it.
+// A runReport is what one invocation measured, as -json and -report write
+// it.
 type runReport struct {
 	Command string        `json:"command"`
 	Date    time.Time     `json:"date"`
@@ -133,6 +193,9 @@ type runReport struct {
 	Repeat  int           `json:"repeat"`
 	Results []result      `json:"results"`
 	Wall    time.Duration `json:"wall_ns"`
+	// External is set when the one result is a server the lab did not
+	// build (-url, -cmd): no declared verdict, no race detector.
+	External bool `json:"external,omitempty"`
 }
 
 // allDeclared reports whether every verdict is one the lab declares.
@@ -148,7 +211,7 @@ func (r runReport) allDeclared() bool {
 // run is the whole command: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "doctor" {
-		return runDoctor(ctx, args[1:], stdout, stderr)
+		return doctor.Run(ctx, args[1:], stdout, stderr)
 	}
 	start := time.Now()
 	o, err := parseOptions(args, stderr)
@@ -156,11 +219,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "loadtest:", err)
-		return 2
-	}
-	vs, err := selected(o)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 2
@@ -175,21 +233,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 2
 	}
-
 	var prog *progress
 	if f, isFile := stderr.(*os.File); isFile {
 		prog = newProgress(f)
 	}
 	defer prog.clear()
-	rep, err := measureAll(ctx, o, vs, load, prog)
+
+	var rep runReport
+	if o.url != "" || o.cmd != "" {
+		subject, found := subjectNamed(o.subjects[0])
+		if !found {
+			fmt.Fprintf(stderr, "loadtest: no contract is called %q: use %s\n", o.subjects[0], strings.Join(subjectNames(), ", "))
+			return 2
+		}
+		prog.show("judging %s by the %s contract…", serverName(o), subject.Name)
+		rep, err = judge(ctx, o, subject, load)
+	} else {
+		var vs []version
+		if vs, err = selected(o); err != nil {
+			fmt.Fprintln(stderr, "loadtest:", err)
+			return 2
+		}
+		rep, err = measureAll(ctx, o, vs, load, prog)
+	}
+	prog.clear()
 	if err != nil {
-		prog.clear()
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 1
 	}
-	rep.Command = strings.Join(append([]string{"go run ./loadtest"}, args...), " ")
+	rep.Command = strings.Join(append([]string{"go run ./loadtest"}, quoteArgs(args)...), " ")
 	rep.Wall = time.Since(start)
-	prog.clear()
 
 	if o.jsonOut {
 		enc := json.NewEncoder(stdout)
@@ -205,6 +278,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", o.report)
 	}
+	if rep.External {
+		return judged(rep, o.jsonOut, stderr)
+	}
 	if !rep.allDeclared() {
 		fmt.Fprintln(stderr, "loadtest: some verdicts are not the ones the lab declares (marked ✗)")
 		return 1
@@ -212,14 +288,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// quoteArgs quotes the arguments that a shell would split, for the
+// command line the report shows.
+func quoteArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " '\"{}") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func subjectNamed(name string) (scenario.Subject, bool) {
+	for _, s := range subjects {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return scenario.Subject{}, false
+}
+
 // measureAll builds and runs the versions, one at a time: each gets the
 // whole machine.
 func measureAll(ctx context.Context, o options, vs []version, load loader, prog *progress) (runReport, error) {
-	rep := runReport{
-		Date:    time.Now().UTC().Truncate(time.Second),
-		Machine: fmt.Sprintf("%s/%s, %d cores, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),
-		Race:    o.race, Load: load.name(), N: o.n, C: o.c, Repeat: o.repeat,
-	}
+	rep := newReport(o, load)
 	root, err := moduleRoot(ctx)
 	if err != nil {
 		return rep, err
@@ -250,4 +344,12 @@ func measureAll(ctx context.Context, o options, vs []version, load loader, prog 
 	}
 	addRatios(rep.Results)
 	return rep, ctx.Err()
+}
+
+func newReport(o options, load loader) runReport {
+	return runReport{
+		Date:    time.Now().UTC().Truncate(time.Second),
+		Machine: fmt.Sprintf("%s/%s, %d cores, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),
+		Race:    o.race, Load: load.name(), N: o.n, C: o.c, Repeat: o.repeat,
+	}
 }

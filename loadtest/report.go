@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
+
+	"concurrencylab/internal/scenario"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
@@ -164,7 +166,7 @@ func barColor(r result) color.RGBA {
 	switch {
 	case r.Subject == "baseline":
 		return baseColor
-	case slices.Contains(r.Want, OK) || r.Strategy == "crash-on-panic":
+	case slices.Contains(r.Want, scenario.OK) || r.Strategy == "crash-on-panic":
 		return okColor
 	}
 	return failingColor

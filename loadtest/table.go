@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"concurrencylab/internal/scenario"
 )
 
 // A ratio is a version's throughput over the baseline's in the same run:
@@ -21,7 +23,7 @@ type ratio struct {
 // addRatios sets every result's ratio to the median throughput of the
 // baseline under the same shape of load.
 func addRatios(results []result) {
-	base := map[shape]float64{}
+	base := map[scenario.Shape]float64{}
 	for _, r := range results {
 		if r.Subject == "baseline" && len(r.RPS) > 0 {
 			base[r.Shape] = median(r.RPS)
@@ -59,8 +61,12 @@ func spread(xs []float64) float64 {
 // printTable writes the verdict table, evidence last so that a long line
 // wraps without breaking the columns.
 func printTable(w io.Writer, rep runReport) {
+	kind := buildKind(rep.Race)
+	if rep.External {
+		kind = "a server the lab did not build"
+	}
 	fmt.Fprintf(w, "%s: %s; %s load, %d requests × %d bursts, %d at a time; %s\n\n",
-		rep.Command, buildKind(rep.Race), rep.Load, rep.N, rep.Repeat, rep.C, rep.Machine)
+		rep.Command, kind, rep.Load, rep.N, rep.Repeat, rep.C, rep.Machine)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SUBJECT\tSTRATEGY\tVERDICT\t\tREQ/S\t×BASELINE\tP50\tP99\tEVIDENCE")
 	for _, r := range rep.Results {
@@ -69,6 +75,15 @@ func printTable(w io.Writer, rep runReport) {
 			latency(r.P50), latency(r.P99), r.Evidence)
 	}
 	tw.Flush()
+	if rep.External {
+		for _, r := range rep.Results {
+			if r.Contract != nil {
+				fmt.Fprintf(w, "\ncontract: %s\n", r.Contract)
+			}
+		}
+		fmt.Fprintf(w, "\nJudged in %v by its behaviour alone: the verdict rests on the invariants, since the race\ndetector cannot see into another process.\n", rep.Wall.Round(100*time.Millisecond))
+		return
+	}
 	fmt.Fprintf(w, "\n%d versions in %v. ✓: the verdict the lab declares (the naive versions fail on purpose).\n",
 		len(rep.Results), rep.Wall.Round(100*time.Millisecond))
 }

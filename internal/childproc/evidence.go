@@ -1,4 +1,4 @@
-package main
+package childproc
 
 import (
 	"path"
@@ -15,9 +15,9 @@ const (
 	crashOnPanicLine = "panic in a handler" // 4_panic-safety/crashonpanic's log message
 )
 
-// raceInOutput finds the race detector's first report in a server's output
+// RaceIn finds the race detector's first report in a server's output
 // and sums it up in one line.
-func raceInOutput(out string) (string, bool) {
+func RaceIn(out string) (string, bool) {
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
 		if strings.TrimSpace(l) == raceHeader {
@@ -27,11 +27,11 @@ func raceInOutput(out string) (string, bool) {
 	return "", false
 }
 
-// crashInOutput explains, in one line, why a server that exited on its own
+// CrashIn explains, in one line, why a server that exited on its own
 // did: the runtime's fatal error, the panic that no one recovered, or the
 // crash-on-panic middleware's log line. It returns "" if the output says
 // nothing of it.
-func crashInOutput(out string) string {
+func CrashIn(out string) string {
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
 		switch {
@@ -103,7 +103,7 @@ func where(lines []string) string {
 	return ""
 }
 
-// mainFrame finds the first frame of package main in a stack (up to the
+// mainFrame finds the first frame of package childproc in a stack (up to the
 // blank line that ends it), or else the first outside the runtime, and
 // returns its function and file:line.
 func mainFrame(stack []string) (fn, loc string) {
@@ -147,9 +147,9 @@ func crashOnPanicEvidence(line string) string {
 // panicAttr is the panic="..." attribute of crashonpanic's slog line.
 var panicAttr = regexp.MustCompile(`panic=("(?:[^"\\]|\\.)*"|\S+)`)
 
-// recoveredPanic returns the panic net/http recovered in a handler, as
+// RecoveredPanic returns the panic net/http recovered in a handler, as
 // "runtime error: ...", or "" if there was none.
-func recoveredPanic(out string) string {
+func RecoveredPanic(out string) string {
 	for _, l := range strings.Split(out, "\n") {
 		if _, after, ok := strings.Cut(l, recoveredMarker); ok {
 			// "http: panic serving 127.0.0.1:4321: runtime error: ..."

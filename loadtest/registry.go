@@ -1,0 +1,110 @@
+package main
+
+import (
+	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/matchapi"
+	"concurrencylab/internal/notifyapi"
+	"concurrencylab/internal/poison"
+	"concurrencylab/internal/scenario"
+)
+
+// subjects are the contracts the harness can judge a server by, built or
+// not (-url, -cmd).
+var subjects = []scenario.Subject{counterapi.Subject, matchapi.Subject, notifyapi.Subject}
+
+// versions is every server the harness runs, in the order of the table,
+// with the verdict the lab declares for each: the registry. The harness,
+// its -help, its smoke test and the README's verdict table (through the
+// report in docs/results.md) all come from it. A new strategy is a folder
+// and a row for each of its subjects.
+//
+// The naive versions are declared to fail the way their seeds say;
+// 4_panic-safety's servers are declared to crash or hang on their poison,
+// which is what they show.
+var versions = []version{
+	// The yardstick, under each shape of load.
+	{subject: "baseline", strategy: "no-op", pkg: "loadtest/baseline", wantRace: ok, drive: driveBaseline},
+	{subject: "baseline", strategy: "no-op, bursts", pkg: "loadtest/baseline", shape: scenario.Bursts, heyOnly: true, wantRace: ok, drive: driveBaseline},
+
+	// Seed 003: a map of counters. Under -race the detector names the
+	// racing lines; without it, the map's own check crashes the process
+	// ("concurrent map writes") or increments are lost.
+	{
+		subject: "counter", strategy: "naive", pkg: "1_naive-race/counter", drive: counterapi.Subject.Drive,
+		wantRace: verdicts(scenario.Race), wantPlain: verdicts(scenario.Crashed, scenario.LostUpdates),
+	},
+	{subject: "counter", strategy: "mutex", pkg: "2_mutex/counter", wantRace: ok, drive: counterapi.Subject.Drive},
+	{subject: "counter", strategy: "channel", pkg: "3_channel-commands/counter", wantRace: ok, drive: counterapi.Subject.Drive},
+	{subject: "counter", strategy: "crash-on-panic", pkg: "4_panic-safety/counter", wantRace: verdicts(scenario.Crashed), drive: poison.CrashOnPanicCounter},
+
+	// Seed 000: a matchmaker whose check-then-act on its queue panics in
+	// a goroutine no one recovers (crashed, under a burst of clients, most
+	// runs), and which hands out a client that has left, writing to its
+	// finished ResponseWriter (broken, every time). Over HTTP/1 the race
+	// detector does not see the second.
+	{
+		subject: "matchmaker", strategy: "naive", pkg: "1_naive-race/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
+		wantRace: verdicts(scenario.Crashed, scenario.Broken), drive: matchapi.Subject.Drive,
+	},
+	{subject: "matchmaker", strategy: "mutex", pkg: "2_mutex/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true, wantRace: ok, drive: matchapi.Subject.Drive},
+	{subject: "matchmaker", strategy: "channel", pkg: "3_channel-commands/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true, wantRace: ok, drive: matchapi.Subject.Drive},
+	{
+		subject: "matchmaker", strategy: "crash-on-panic", pkg: "4_panic-safety/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
+		wantRace: verdicts(scenario.Crashed), drive: poison.CrashOnPanicMatchmaker,
+	},
+
+	// Seed 001: a notifier whose subscribers are never removed once they
+	// leave (CloseNotify never fires after the upgrade).
+	{subject: "notifier", strategy: "naive", pkg: "1_naive-race/notifier", heyOnly: true, wantRace: verdicts(scenario.Leaked), drive: notifyapi.Subject.Drive},
+	{subject: "notifier", strategy: "mutex", pkg: "2_mutex/notifier", heyOnly: true, wantRace: ok, drive: notifyapi.Subject.Drive},
+	{subject: "notifier", strategy: "channel", pkg: "3_channel-commands/notifier", heyOnly: true, wantRace: ok, drive: notifyapi.Subject.Drive},
+
+	// Seed 002: what a panic does to shared state.
+	{subject: "panic", strategy: "deadlock", pkg: "4_panic-safety/deadlock", wantRace: verdicts(scenario.Hung), drive: poison.Deadlock},
+	{subject: "panic", strategy: "halfdone", pkg: "4_panic-safety/halfdone", wantRace: verdicts(scenario.Broken), drive: poison.HalfDoneCache},
+	{subject: "panic", strategy: "goroutine", pkg: "4_panic-safety/goroutine", wantRace: verdicts(scenario.Crashed), drive: poison.Goroutine},
+	{subject: "panic", strategy: "recoverer", pkg: "4_panic-safety/recoverer", wantRace: verdicts(scenario.Hung), drive: poison.Recoverer},
+}
+
+// matchmakerArgs shorten the pair timeout from a minute, so that a client
+// the naive version loses gets its 408 within the run.
+var matchmakerArgs = []string{"-pair-timeout", "3s"}
+
+// ok is the verdict of a version that works.
+var ok = verdicts(scenario.OK)
+
+func verdicts(vs ...scenario.Verdict) []scenario.Verdict { return vs }
+
+// A version is one server of the lab, a row of the registry.
+type version struct {
+	subject  string   // counter, matchmaker, notifier, panic, baseline
+	strategy string   // naive, mutex, channel, crash-on-panic; or the panic demo's name
+	pkg      string   // its folder, e.g. "1_naive-race/counter"
+	args     []string // flags after -addr
+	// wantRace and wantPlain list the verdicts declared for a -race build
+	// and for a plain one: the naive versions fail, and which way depends
+	// on the race detector (without it, a racy map crashes or loses
+	// updates). No wantPlain: the same as wantRace.
+	wantRace, wantPlain []scenario.Verdict
+	drive               scenario.Drive
+	shape               scenario.Shape // of its load; the default is steady
+	// heyOnly: its load needs what only hey does here, whatever -load
+	// says: a new id for each request (the matchmaker's clients), or a
+	// capped rate (the notifier's changes, which the harness's own
+	// subscribers must keep up with).
+	heyOnly bool
+}
+
+func (v version) want(race bool) []scenario.Verdict {
+	if race || v.wantPlain == nil {
+		return v.wantRace
+	}
+	return v.wantPlain
+}
+
+func (v version) loadShape() scenario.Shape {
+	if v.shape == "" {
+		return scenario.Steady
+	}
+	return v.shape
+}
