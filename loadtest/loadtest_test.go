@@ -22,6 +22,13 @@ import (
 	"concurrencylab/internal/scenario"
 )
 
+// TestMain removes the servers the harness built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	removeBuilds()
+	os.Exit(code)
+}
+
 // What each version's evidence must say, beyond its verdict: the seed's
 // own words where it has them. The counts are those of the smoke test's
 // load, -n 200 -c 10 -repeat 1, under a loader that counts exactly.

@@ -43,8 +43,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	removeBuilds()
+	os.Exit(code)
 }
 
 // options are the command line's.
@@ -318,13 +320,8 @@ func measureAll(ctx context.Context, o options, vs []version, load loader, prog 
 	if err != nil {
 		return rep, err
 	}
-	dir, err := os.MkdirTemp("", "loadtest-")
-	if err != nil {
-		return rep, err
-	}
-	defer os.RemoveAll(dir)
 	prog.show("building %d servers%s…", len(vs), map[bool]string{true: " with -race", false: ""}[o.race])
-	bins, err := buildAll(ctx, root, dir, vs, o.race, prog)
+	bins, err := buildAll(ctx, root, vs, o.race, prog)
 	if err != nil {
 		return rep, err
 	}

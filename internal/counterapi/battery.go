@@ -14,9 +14,8 @@ import (
 // message, and the counters s and max stay as they were, nobody stays
 // absent, and the server serves on.
 var badInput = scenario.Battery{
-	Cases:     badInputCases(),
-	Prepare:   prepareBadInput,
-	Unchanged: unchangedByBadInput,
+	Cases:   badInputCases(),
+	Prepare: prepareBadInput,
 }
 
 func badInputCases() []scenario.Case {
@@ -51,18 +50,20 @@ func badInputCases() []scenario.Case {
 
 // prepareBadInput sets the counters the cases aim at: s to 7, and max to
 // math.MaxInt64, where an increment overflows.
-func prepareBadInput(ctx context.Context, tg *scenario.Target) error {
+func prepareBadInput(ctx context.Context, tg *scenario.Target) (func(context.Context) error, error) {
 	c := NewClient(tg, scenario.AnswerWait)
 	if err := c.Set(ctx, "s", 7); err != nil {
-		return err
+		return nil, err
 	}
-	return c.Set(ctx, "max", math.MaxInt64)
+	if err := c.Set(ctx, "max", math.MaxInt64); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return unchangedByBadInput(ctx, c) }, nil
 }
 
 // unchangedByBadInput checks that s and max are as prepareBadInput left
 // them and that nobody is still not found.
-func unchangedByBadInput(ctx context.Context, tg *scenario.Target) error {
-	c := NewClient(tg, scenario.AnswerWait)
+func unchangedByBadInput(ctx context.Context, c *Client) error {
 	for _, want := range []struct {
 		name string
 		val  int64

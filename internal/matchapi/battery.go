@@ -13,8 +13,8 @@ import (
 // one-line message, and changes nothing: /stats stays all zero, as a fresh
 // server starts.
 var badInput = scenario.Battery{
-	Cases:     badInputCases(),
-	Unchanged: unchangedByBadInput,
+	Cases:   badInputCases(),
+	Prepare: snapshotStats,
 }
 
 func badInputCases() []scenario.Case {
@@ -33,15 +33,22 @@ func badInputCases() []scenario.Case {
 	}
 }
 
-// unchangedByBadInput checks that /stats is still all zero: nobody was
-// counted, queued or paired.
-func unchangedByBadInput(ctx context.Context, tg *scenario.Target) error {
-	s, err := NewClient(tg, scenario.AnswerWait).Stats(ctx)
+// snapshotStats reads /stats, and returns the check that a bad request
+// changed none of it: nobody was counted, queued or paired.
+func snapshotStats(ctx context.Context, tg *scenario.Target) (func(context.Context) error, error) {
+	c := NewClient(tg, scenario.AnswerWait)
+	before, err := c.Stats(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if s != (Stats{}) {
-		return fmt.Errorf("/stats is %+v, want all zero: nothing changed", s)
-	}
-	return nil
+	return func(ctx context.Context) error {
+		s, err := c.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if s != before {
+			return fmt.Errorf("/stats is %+v, was %+v", s, before)
+		}
+		return nil
+	}, nil
 }

@@ -17,14 +17,14 @@ var badInput = []scenario.Case{
 	{Method: "POST", Path: "/resources", Body: `{"a":1} {"b":2}`, Status: http.StatusBadRequest},
 	// Valid JSON, one byte over the limit.
 	{Method: "POST", Path: "/resources", Body: `"` + strings.Repeat("x", MaxBodyBytes-1) + `"`, Status: http.StatusRequestEntityTooLarge},
-	{Method: "PUT", Path: "/resources/1", Body: `{}`, Status: http.StatusNotFound},
+	{Method: "PUT", Path: "/resources/" + noSuchID, Body: `{}`, Status: http.StatusNotFound},
 	{Method: "PUT", Path: "/resources/x", Body: `{}`, Status: http.StatusNotFound},
-	{Path: "/resources/1", Status: http.StatusNotFound},
+	{Path: "/resources/" + noSuchID, Status: http.StatusNotFound},
 	{Path: "/resources/0", Status: http.StatusNotFound},
 	{Path: "/resources/-1", Status: http.StatusNotFound},
 	{Path: "/resources/99999999999999999999", Status: http.StatusNotFound},
 	{Path: "/resources", Status: http.StatusMethodNotAllowed},
-	{Method: "DELETE", Path: "/resources/1", Status: http.StatusMethodNotAllowed},
+	{Method: "DELETE", Path: "/resources/" + noSuchID, Status: http.StatusMethodNotAllowed},
 	{Method: "POST", Path: "/stats", Body: `{}`, Status: http.StatusMethodNotAllowed},
 	{Path: "/events", Status: http.StatusNotFound},
 	{Path: "/ws", Status: http.StatusBadRequest}, // not a websocket handshake
@@ -39,19 +39,33 @@ var badInput = []scenario.Case{
 	}, Status: http.StatusForbidden},
 }
 
-// quietBattery is the bad input against a server that has published
-// nothing and counts subscribers subscribers, which it must go on doing.
-func quietBattery(subscribers int64) scenario.Battery {
-	quiet := Stats{Subscribers: subscribers}
-	check := func(ctx context.Context, tg *scenario.Target) error {
-		s, err := NewClient(tg, scenario.AnswerWait).Stats(ctx)
+// noSuchID is a resource id no server has given: a server would have to
+// have stored every resource an int64 can number.
+const noSuchID = "9223372036854775807"
+
+// battery is the bad input against a server whose /stats, read first, no
+// bad request may change: no event published, no subscriber added or
+// removed. If want is not nil, /stats must first be want.
+func battery(want *Stats) scenario.Battery {
+	prepare := func(ctx context.Context, tg *scenario.Target) (func(context.Context) error, error) {
+		c := NewClient(tg, scenario.AnswerWait)
+		before, err := c.Stats(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if s != quiet {
-			return fmt.Errorf("/stats is %+v, want %+v", s, quiet)
+		if want != nil && before != *want {
+			return nil, fmt.Errorf("/stats is %+v, want %+v", before, *want)
 		}
-		return nil
+		return func(ctx context.Context) error {
+			s, err := c.Stats(ctx)
+			if err != nil {
+				return err
+			}
+			if s != before {
+				return fmt.Errorf("/stats is %+v, was %+v", s, before)
+			}
+			return nil
+		}, nil
 	}
-	return scenario.Battery{Cases: badInput, Prepare: check, Unchanged: check}
+	return scenario.Battery{Cases: badInput, Prepare: prepare}
 }

@@ -561,7 +561,7 @@ func badInputChangesNothing(ctx context.Context, tg *scenario.Target, c *Client,
 	if err != nil {
 		return err
 	}
-	if err := quietBattery(1).Require(ctx, tg); err != nil {
+	if err := battery(&Stats{Subscribers: 1}).Require(ctx, tg); err != nil {
 		return err
 	}
 

@@ -37,11 +37,11 @@ func (c Case) String() string {
 // is safe under load.
 type Battery struct {
 	Cases []Case
-	// Prepare puts the state that the cases must not change.
-	Prepare func(ctx context.Context, tg *Target) error
-	// Unchanged, after each case, checks that the state is as Prepare
-	// left it and that the server still answers.
-	Unchanged func(ctx context.Context, tg *Target) error
+	// Prepare puts or reads the state that the cases must not change (a
+	// server under judgement may have served anything before), and returns
+	// the check, run after each case, that the state is as it was and the
+	// server still answers.
+	Prepare func(ctx context.Context, tg *Target) (unchanged func(context.Context) error, err error)
 }
 
 // A Score is how a server answered a battery.
@@ -79,13 +79,12 @@ var oneLine = regexp.MustCompile(`^[^\n]+\n$`)
 // returns an error only if Prepare fails.
 func (b Battery) Run(ctx context.Context, tg *Target) (Score, error) {
 	score := Score{Total: len(b.Cases)}
-	if b.Prepare != nil {
-		if err := b.Prepare(ctx, tg); err != nil {
-			return score, fmt.Errorf("before the bad input: %w", err)
-		}
+	unchanged, err := b.Prepare(ctx, tg)
+	if err != nil {
+		return score, fmt.Errorf("before the bad input: %w", err)
 	}
 	for _, c := range b.Cases {
-		deviation := b.check(ctx, tg, c)
+		deviation := check(ctx, tg, c, unchanged)
 		if deviation == "" {
 			score.Passed++
 			continue
@@ -95,7 +94,9 @@ func (b Battery) Run(ctx context.Context, tg *Target) (Score, error) {
 	return score, nil
 }
 
-func (b Battery) check(ctx context.Context, tg *Target, c Case) string {
+// check sends one case and says how its answer deviates from the
+// contract, or "" if it does not.
+func check(ctx context.Context, tg *Target, c Case, unchanged func(context.Context) error) string {
 	resp, err := tg.Do(ctx, Request{Method: c.Method, Path: c.Path, Body: c.Body, Header: c.Header, Wait: AnswerWait})
 	switch {
 	case err != nil:
@@ -105,10 +106,8 @@ func (b Battery) check(ctx context.Context, tg *Target, c Case) string {
 	case !oneLine.MatchString(resp.Body):
 		return fmt.Sprintf("%d with %q, want a one-line message", resp.Status, Shorten(resp.Body))
 	}
-	if b.Unchanged != nil {
-		if err := b.Unchanged(ctx, tg); err != nil {
-			return "then " + err.Error()
-		}
+	if err := unchanged(ctx); err != nil {
+		return "then " + err.Error()
 	}
 	return ""
 }

@@ -41,6 +41,7 @@ class Guard:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as hey and ab expect
+    disable_nagle_algorithm = True  # the headers and the body go in two writes: do not hold the second back
 
     def log_message(self, *args):  # quiet, as the Go servers are without -v
         pass
