@@ -7,8 +7,8 @@ import "strings"
 // parts of lines, that the guide shows and tells the learner to look for.
 var lessons = []lesson{
 	{"before you start", []step{
-		run("go run ./loadtest doctor", "ready: every needed check passed"),
-		run("CGO_ENABLED=0 go run ./loadtest doctor", "✗ cgo enabled:   CGO_ENABLED=0 — the race detector needs cgo: export CGO_ENABLED=1", "not ready: 2 needed checks failed (marked ✗)").exits(1),
+		run("go run ./loadtest/doctor", "ready: every needed check passed"),
+		run("CGO_ENABLED=0 go run ./loadtest/doctor", "✗ cgo enabled:   CGO_ENABLED=0 — the race detector needs cgo: export CGO_ENABLED=1", "not ready: 2 needed checks failed (marked ✗)").exits(1),
 		run("go test -race ./...", "ok  \tconcurrencylab/1_naive-race/counter"),
 	}},
 	{"counter", []step{
@@ -22,7 +22,7 @@ var lessons = []lesson{
 
 		start("go run -race ./1_naive-race/counter"),
 		run(`go tool hey -n 200 -c 10 "http://127.0.0.1:8000/inc?name=i"`, "[200]\t200 responses"),
-		stopped("go run -race ./1_naive-race/counter", "WARNING: DATA RACE", "main.(*Store).Inc()", "1_naive-race/counter/store.go:46", "exit status 66").exits(1),
+		stopped("go run -race ./1_naive-race/counter", "WARNING: DATA RACE", "main.(*Store).Inc()", "1_naive-race/counter/store.go:47", "exit status 66").exits(1),
 
 		run("go test -race -v -run TestCounterIsBroken ./1_naive-race/counter", "failed as expected, with data race: WARNING: DATA RACE", "--- PASS: TestCounterIsBroken"),
 
@@ -46,6 +46,17 @@ var lessons = []lesson{
 			"counter   crash-on-panic  crashed  ✓"),
 
 		run("LAB_EXERCISE=1 go test -race ./1_naive-race/counter", "FAIL\tconcurrencylab/1_naive-race/counter").exits(1),
+
+		run("go run ./loadtest -subject counter -cmd 'python3 loadtest/testdata/counter.py {port} --unlocked'",
+			"counter  external  lost updates  ✗ want ok", "increments answered ok, 200 at a time (",
+			"contract: 23 of 23 bad-input cases answered as the contract says").exits(1),
+		run("go run ./loadtest -subject counter -cmd 'python3 loadtest/testdata/counter.py {port}'",
+			"counter  external  ok       ✓", "i: 6000 after 6000 increments, 200 at a time",
+			"contract: 23 of 23 bad-input cases answered as the contract says"),
+		start("go run ./2_mutex/counter"),
+		run("go run ./loadtest -subject counter -url http://127.0.0.1:8000", "counter  external  ok       ✓",
+			"contract: 23 of 23 bad-input cases answered as the contract says"),
+		stopped("go run ./2_mutex/counter"),
 	}},
 	{"matchmaker", []step{
 		start("go run ./1_naive-race/matchmaker"),

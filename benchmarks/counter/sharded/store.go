@@ -7,7 +7,7 @@
 // single mutex would make them all queue. WHEN IT DOESN'T: one hot counter.
 // Every call on that name goes to the same shard and its one mutex, so it is
 // the mutex store plus the cost of hashing the name. The benchmark
-// (labtest.BenchmarkCounterStore) hammers exactly one counter, "i", so
+// (labbench.CounterStore) hammers exactly one counter, "i", so
 // sharding cannot help there, and that is the lesson: sharding spreads
 // contention across keys; it does nothing for contention on one key.
 //
