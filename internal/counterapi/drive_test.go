@@ -54,6 +54,15 @@ func TestCheckBurstTimedLoader(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "lost updates: i: 5890 after 6000 increments answered ok, 200 at a time (110 lost)", err.Error())
 	assert.Equal(t, scenario.LostUpdates, scenario.VerdictOf(err))
+
+	// Requests an earlier burst left in flight may be counted after the read
+	// that followed it, in this burst's window: by the end of burst k the
+	// counter may be ahead by k×C in all. Seen with wrk: 267 more in burst 2.
+	assert.NoError(t, checkBurst("i", exact, burstCount{Before: 125516, After: 239997, OK: 114214, C: 200, Earlier: 0}, 2, 3))
+	assert.NoError(t, checkBurst("i", exact, burstCount{Before: 6150, After: 8400, OK: 2000, C: 200, Earlier: 150}, 2, 3))
+	err = checkBurst("i", exact, burstCount{Before: 6150, After: 8401, OK: 2000, C: 200, Earlier: 150}, 2, 3)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "(251 more, and at most 250 were in flight, burst 2 of 3)")
 }
 
 // Issue 17: wrk in bursts of c=200 left up to 200 in flight at the end of
@@ -101,7 +110,7 @@ func TestDriveChecksEachBurst(t *testing.T) {
 		{name: "exact", exact: true, extra: []int{0, 0, 0},
 			evidence: "i: 600 after 600 increments, 10 at a time"},
 		{name: "timed, each burst within its C", exact: false, extra: []int{10, 7, 10},
-			evidence: "i: 627 after 600 increments, 10 at a time"},
+			evidence: "i: 627 after 600 increments, 10 at a time, and 27 more that were in flight when the load stopped"},
 		{name: "timed, one burst beyond its C", exact: false, extra: []int{10, 11, 0},
 			err: "i: 210, then 421 after only 200 more increments answered ok, 10 at a time (11 more, and at most 10 were in flight, burst 2 of 3)"},
 		{name: "exact, one more", exact: true, extra: []int{0, 1, 0},
