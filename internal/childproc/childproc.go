@@ -8,6 +8,7 @@ package childproc
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -81,9 +82,13 @@ func Start(ctx context.Context, cmd *exec.Cmd, ready Ready) (*Process, error) {
 	return p, nil
 }
 
-// awaitAnswer polls the server until it answers any HTTP request.
+// awaitAnswer polls the server until it answers any HTTP request. A lab
+// server on HTTPS has a self-signed certificate: any answer will do.
 func (p *Process) awaitAnswer(ctx context.Context) error {
-	client := &http.Client{Timeout: time.Second}
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // only to see that it answers
+	}}
+	defer client.CloseIdleConnections()
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/lab-ready", nil)
 		if err != nil {

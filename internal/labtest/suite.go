@@ -83,3 +83,23 @@ func verifyNoLeaks(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }
+
+// RunAgainst runs a subject's scenarios against servers that newTarget
+// starts, as the scenario's needs say (HTTP2: TLS): a child process, or
+// several processes behind one address. A scenario that needs the server
+// in this process (a fake clock, Shutdown) is skipped, and says so; no
+// goroutine check applies to another process.
+func RunAgainst(t *testing.T, scenarios []scenario.Scenario, newTarget func(t *testing.T, needs scenario.Needs) *scenario.Target) {
+	for _, sc := range scenarios {
+		t.Run(sc.Name, func(t *testing.T) {
+			if sc.Needs&(scenario.FakeClock|scenario.Shutdown) != 0 {
+				t.Skip("needs the server in this process: a fake clock, or its Shutdown")
+			}
+			tg := newTarget(t, sc.Needs)
+			if tg.Load == nil {
+				tg.Load = newLoad(tg)
+			}
+			check(t, sc, tg)
+		})
+	}
+}

@@ -75,8 +75,9 @@ func (s Score) String() string {
 var oneLine = regexp.MustCompile(`^[^\n]+\n$`)
 
 // Run sends every case, in order, and scores the answers: the status the
-// contract gives, a one-line message, and the state unchanged after it. It
-// returns an error only if Prepare fails.
+// contract gives, a one-line message, and the state unchanged after it. A
+// case that changed the state is counted against itself alone: Prepare
+// runs again before the next. Run returns an error only if Prepare fails.
 func (b Battery) Run(ctx context.Context, tg *Target) (Score, error) {
 	score := Score{Total: len(b.Cases)}
 	unchanged, err := b.Prepare(ctx, tg)
@@ -84,32 +85,39 @@ func (b Battery) Run(ctx context.Context, tg *Target) (Score, error) {
 		return score, fmt.Errorf("before the bad input: %w", err)
 	}
 	for _, c := range b.Cases {
-		deviation := check(ctx, tg, c, unchanged)
+		deviation, changed := check(ctx, tg, c, unchanged)
 		if deviation == "" {
 			score.Passed++
 			continue
 		}
 		score.Deviations = append(score.Deviations, c.String()+": "+deviation)
+		if changed {
+			if unchanged, err = b.Prepare(ctx, tg); err != nil {
+				return score, fmt.Errorf("after %s: %w", c, err)
+			}
+		}
 	}
 	return score, nil
 }
 
 // check sends one case and says how its answer deviates from the
-// contract, or "" if it does not.
-func check(ctx context.Context, tg *Target, c Case, unchanged func(context.Context) error) string {
+// contract, or "" if it does not, and whether the state changed.
+func check(ctx context.Context, tg *Target, c Case, unchanged func(context.Context) error) (deviation string, changed bool) {
 	resp, err := tg.Do(ctx, Request{Method: c.Method, Path: c.Path, Body: c.Body, Header: c.Header, Wait: AnswerWait})
+	if err != nil {
+		return "no answer: " + err.Error(), false
+	}
+	var wrong []string
 	switch {
-	case err != nil:
-		return "no answer: " + err.Error()
 	case resp.Status != c.Status:
-		return fmt.Sprintf("%d %q, want %d", resp.Status, Shorten(strings.TrimSpace(resp.Body)), c.Status)
+		wrong = append(wrong, fmt.Sprintf("%d %q, want %d", resp.Status, Shorten(strings.TrimSpace(resp.Body)), c.Status))
 	case !oneLine.MatchString(resp.Body):
-		return fmt.Sprintf("%d with %q, want a one-line message", resp.Status, Shorten(resp.Body))
+		wrong = append(wrong, fmt.Sprintf("%d with %q, want a one-line message", resp.Status, Shorten(resp.Body)))
 	}
 	if err := unchanged(ctx); err != nil {
-		return "then " + err.Error()
+		wrong, changed = append(wrong, "then "+err.Error()), true
 	}
-	return ""
+	return strings.Join(wrong, "; "), changed
 }
 
 // Require runs the battery, as a scenario does, and fails unless every case
