@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // A Verdict is what the harness concludes about one version under load.
@@ -68,12 +69,13 @@ func (f Failure) In(err error) bool {
 	return errors.As(err, &e) && e.Failure.marker == f.marker && e.Failure.Name == f.Name
 }
 
-// Explain is the evidence an error gives, as one line: a Failure's detail
-// without its marker (the verdict says it), or the error's message.
+// Explain is the evidence an error gives, as one line: its message without
+// its Failure's marker (the verdict says it), keeping whatever context
+// wraps it.
 func Explain(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Detail
+		return strings.Replace(err.Error(), e.Failure.marker+": ", "", 1)
 	}
 	return err.Error()
 }

@@ -24,6 +24,7 @@ func TestVerdictAndEvidenceOfAnError(t *testing.T) {
 	assert.Equal(t, LostUpdates, VerdictOf(err))
 	assert.Equal(t, LostUpdates, VerdictOf(fmt.Errorf("burst 2: %w", err)), "wrapped")
 	assert.Equal(t, "i: 5 after 6", Explain(err), "the verdict says the marker")
+	assert.Equal(t, "burst 2: i: 5 after 6", Explain(fmt.Errorf("burst 2: %w", err)), "the context stays")
 	assert.True(t, lost.In(err))
 	assert.False(t, HungRequest.In(err))
 
