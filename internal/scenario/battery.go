@@ -133,3 +133,26 @@ func (b Battery) Require(ctx context.Context, tg *Target) error {
 	}
 	return nil
 }
+
+// Unchanged is a Battery's Prepare for state that a read of the server
+// reports whole (a /stats): it reads it, and returns the check that a read
+// after each case finds the same. what names the read, for a deviation;
+// want, if not nil, is what the first read must find.
+func Unchanged[S comparable](what string, read func(ctx context.Context, tg *Target) (S, error), want *S) func(context.Context, *Target) (func(context.Context) error, error) {
+	return func(ctx context.Context, tg *Target) (func(context.Context) error, error) {
+		before, err := read(ctx, tg)
+		if err != nil {
+			return nil, err
+		}
+		if want != nil && before != *want {
+			return nil, fmt.Errorf("%s is %+v, want %+v", what, before, *want)
+		}
+		return func(ctx context.Context) error {
+			now, err := read(ctx, tg)
+			if err == nil && now != before {
+				err = fmt.Errorf("%s is %+v, was %+v", what, now, before)
+			}
+			return err
+		}, nil
+	}
+}
