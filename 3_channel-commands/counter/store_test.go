@@ -39,7 +39,7 @@ func TestCounter(t *testing.T) {
 // never reads its reply (its client has gone) cannot hold the owner up.
 func TestOwnerDoesNotWaitForGoneCaller(t *testing.T) {
 	store := NewStore()
-	store.incs <- newInc("i") // and never read its reply
+	store.commands <- newInc("i") // and never read its reply
 
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
@@ -53,7 +53,7 @@ func TestOwnerDoesNotWaitForGoneCaller(t *testing.T) {
 // instead of queueing behind it.
 func TestCallerGivesUpWhenContextEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := &Store{incs: make(chan inc), done: make(chan struct{})} // nobody receives: an owner that never comes back
+		busy := &Store{commands: make(chan command), done: make(chan struct{})} // nobody receives: an owner that never comes back
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 
