@@ -130,7 +130,7 @@ func parseHeySummary(text string) (scenario.Sample, error) {
 		}
 	}
 	if s.Total == 0 {
-		return s, fmt.Errorf("hey printed no summary: %q", firstLines(text, 3))
+		return s, fmt.Errorf("hey printed no summary: %q", lastLine(text))
 	}
 	return s, nil
 }

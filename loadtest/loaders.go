@@ -281,12 +281,3 @@ var loaders = map[string]func(options) (loader, error){
 	"ab":  newABLoader,
 	"wrk": newWrkLoader,
 }
-
-// firstLines returns the first n lines of s, joined by " | ".
-func firstLines(s string, n int) string {
-	lines := strings.SplitN(strings.TrimSpace(s), "\n", n+1)
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, " | ")
-}

@@ -64,3 +64,6 @@ func (l goroutineLoad) Send(ctx context.Context, b scenario.Burst) (scenario.Sam
 	smp.Total = time.Since(start)
 	return smp, ctx.Err()
 }
+
+// RaceEnabled reports whether this test binary was built with -race.
+const RaceEnabled = scenario.RaceEnabled

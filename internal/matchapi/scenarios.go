@@ -54,7 +54,7 @@ var scenarios = []scenario.Scenario{
 var matchClients, matchConcurrency = matchLoad()
 
 func matchLoad() (clients, concurrency int) {
-	if raceEnabled {
+	if scenario.RaceEnabled {
 		return 1000, 100
 	}
 	return 4000, 200

@@ -60,7 +60,7 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 	st, ok, err := c.AwaitStats(ctx, checkWait, drivePoll, func(st Stats) bool { return st.Subscribers == int64(len(subs)) })
 	switch {
 	case err != nil:
-		return "", within(fmt.Sprintf("%d subscribers connected; ", len(subs)), err)
+		return "", fmt.Errorf("%d subscribers connected; %w", len(subs), err)
 	case !ok:
 		return "", fmt.Errorf("%d subscribers connected; GET /stats after %v: %+v", len(subs), checkWait, st)
 	}
@@ -86,7 +86,7 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 	st, ok, err = c.AwaitStats(ctx, removeWait, drivePoll, func(st Stats) bool { return st.Subscribers == 0 })
 	switch {
 	case err != nil:
-		return "", within(fmt.Sprintf("%d subscribers left; ", len(subs)), err)
+		return "", fmt.Errorf("%d subscribers left; %w", len(subs), err)
 	case !ok:
 		return "", NeverRemoved.Errorf("%d subscribers left; GET /stats after %v: %+v", len(subs), removeWait, st)
 	}
@@ -247,7 +247,7 @@ func stallOne(ctx context.Context, c *Client) (int64, error) {
 			return st.Published - before.Published, nil
 		case err := <-errs:
 			if err != nil {
-				return 0, within(fmt.Sprintf("a subscriber stopped reading; after %d changes, ", sent.Load()), err)
+				return 0, fmt.Errorf("a subscriber stopped reading; after %d changes, %w", sent.Load(), err)
 			}
 		}
 	}

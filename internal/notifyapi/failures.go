@@ -1,11 +1,6 @@
 package notifyapi
 
-import (
-	"errors"
-	"fmt"
-
-	"concurrencylab/internal/scenario"
-)
+import "concurrencylab/internal/scenario"
 
 // The ways a notifier fails, beyond the generic ones (scenario.HungRequest,
 // whose marker is "hung": a change or /stats with no answer in time).
@@ -18,15 +13,3 @@ var (
 	// published, under the harness's load.
 	LostEvents = scenario.Marked("events lost", "lost updates", scenario.LostUpdates)
 )
-
-// within puts context, what was being done, before err's message. An
-// error that a Failure made stays that Failure's, with context at the
-// head of its detail: its message still starts with the marker, and its
-// detail (the harness's evidence) says it all.
-func within(context string, err error) error {
-	var e *scenario.Error
-	if errors.As(err, &e) {
-		return e.Failure.Errorf("%s%s", context, e.Detail)
-	}
-	return fmt.Errorf("%s%w", context, err)
-}

@@ -20,7 +20,7 @@ import (
 var fanSubscribers, fanPublishers, fanEvents = fanLoad()
 
 func fanLoad() (subscribers, publishers, events int) {
-	if raceEnabled {
+	if scenario.RaceEnabled {
 		return 10, 4, 200
 	}
 	return 20, 4, 400
@@ -188,7 +188,7 @@ func everyEventToEverySubscriber(ctx context.Context, _ *scenario.Target, c *Cli
 			for range fanEvents {
 				e, err := sub.Next(receiveWait)
 				if err != nil {
-					receiveErrs[i] = within(fmt.Sprintf("subscriber %d, after %d events: ", i, len(received[i])), err)
+					receiveErrs[i] = fmt.Errorf("subscriber %d, after %d events: %w", i, len(received[i]), err)
 					return
 				}
 				received[i] = append(received[i], e)
@@ -295,7 +295,7 @@ func subscribersComeAndGo(ctx context.Context, _ *scenario.Target, c *Client, _ 
 		churn.Go(func() {
 			for round := 0; round < churnRounds && churnCtx.Err() == nil; round++ {
 				if err := comeAndGo(churnCtx, c, i%2 == 0); err != nil && churnCtx.Err() == nil {
-					cancel(within(fmt.Sprintf("churner %d, round %d: ", i, round), err))
+					cancel(fmt.Errorf("churner %d, round %d: %w", i, round, err))
 				}
 			}
 		})
@@ -370,7 +370,7 @@ func disconnectedSubscriberIsRemoved(ctx context.Context, tg *scenario.Target, c
 	}
 	got, err := stays.Next(time.Second)
 	if err != nil {
-		return within("the subscriber that stayed: ", err)
+		return fmt.Errorf("the subscriber that stayed: %w", err)
 	}
 	if got != e {
 		return fmt.Errorf("the subscriber that stayed got %+v, want %+v", got, e)
@@ -400,14 +400,14 @@ func stalledSubscriberIsDropped(ctx context.Context, tg *scenario.Target, c *Cli
 	for i := range events {
 		ch, err := c.Change(ctx, http.MethodPost, "/resources", `{}`)
 		if err != nil {
-			return within(fmt.Sprintf("event %d of %d: ", i+1, events), err)
+			return fmt.Errorf("event %d of %d: %w", i+1, events, err)
 		}
 		if ch.Status != http.StatusCreated {
 			return fmt.Errorf("event %d of %d: POST /resources: %d %q", i+1, events, ch.Status, ch.Body)
 		}
 		got, err := reads.Next(time.Second)
 		if err != nil {
-			return within(fmt.Sprintf("the reading subscriber, event %d: ", i+1), err)
+			return fmt.Errorf("the reading subscriber, event %d: %w", i+1, err)
 		}
 		if got != ch.Event {
 			return fmt.Errorf("the reading subscriber, event %d: got %+v, want %+v", i+1, got, ch.Event)
