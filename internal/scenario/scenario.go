@@ -54,6 +54,11 @@ type Target struct {
 	// child (the harness's built versions, a -cmd server): a drive can
 	// wait for it to exit and read what it wrote. Nil elsewhere.
 	Process *childproc.Process
+
+	// Replicas are the base URLs of the replicas behind URL, where the
+	// target is several servers behind a proxy: a drive can ask each one
+	// what it holds. Nil for a single server.
+	Replicas []string
 }
 
 // Needs says what a scenario needs of its target beyond a base URL.
