@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"concurrencylab/internal/redislab"
+	"concurrencylab/internal/server"
+)
+
+func main() {
+	cfg := server.Flags(flag.CommandLine)
+	redisAddr := redislab.Flag(flag.CommandLine)
+	inc := flag.String("inc", Script, fmt.Sprintf("how /inc increments: %s (atomic, the fix), %s (optimistic, the other fix) or %s (broken on purpose)", Script, Watch, GetSet))
+	flag.Parse()
+
+	rdb, err := redislab.Dial(context.Background(), redislab.Options(*redisAddr))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "counter:", err)
+		os.Exit(1)
+	}
+	defer rdb.Close()
+	store, err := NewStore(context.Background(), rdb, *inc)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "counter:", err)
+		os.Exit(1)
+	}
+	server.MainWithConfig(*cfg, NewHandler(store))
+	if *inc == Watch {
+		slog.Info("optimistic increments", "retries", store.Retries(), "increments", store.Increments())
+	}
+}
