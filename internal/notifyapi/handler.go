@@ -17,10 +17,18 @@ type Handler struct {
 	router   http.Handler
 }
 
-// NewHandler serves hub with an empty store of resources.
+// NewHandler serves hub with an empty store of resources, in memory, that
+// publishes each change on hub.
 func NewHandler(hub Hub, opts Options) *Handler {
-	h := &Handler{hub: hub, upgrader: NewUpgrader(opts)}
 	rs := NewResources(func(e Event) error { return hub.Publish(e.JSON()) })
+	return NewStoreHandler(hub, rs, opts)
+}
+
+// NewStoreHandler serves hub's subscribers with the resources of rs, which
+// publishes its changes itself: the hub receives them some other way (the
+// Redis version's replicas, from Redis).
+func NewStoreHandler(hub Hub, rs Store, opts Options) *Handler {
+	h := &Handler{hub: hub, upgrader: NewUpgrader(opts)}
 	h.router = NewRouter(h.subscribe, rs, hub.Stats)
 	return h
 }

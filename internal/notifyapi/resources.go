@@ -1,12 +1,14 @@
 package notifyapi
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 )
 
-// Resources is the REST side's store: JSON documents by id. It is the same
-// in every version, and safe: the lesson is in the hubs.
+// Resources is the REST side's store: JSON documents by id, in memory. It is
+// the Store of every version but the Redis one, and safe: the lesson is in
+// the hubs.
 //
 // A change and the publishing of its event are one critical section, so
 // events go out in the order of the changes: no subscriber can see a
@@ -29,7 +31,7 @@ func NewResources(publish func(Event) error) *Resources {
 }
 
 // Create stores body as a new resource and returns its event.
-func (rs *Resources) Create(body json.RawMessage) (Event, error) {
+func (rs *Resources) Create(_ context.Context, body json.RawMessage) (Event, error) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	e := Event{Event: Created, ID: rs.lastID + 1, Seq: rs.lastSeq + 1}
@@ -43,7 +45,7 @@ func (rs *Resources) Create(body json.RawMessage) (Event, error) {
 
 // Update replaces resource id with body and returns its event; found is
 // false, and nothing changes, if there is no such resource.
-func (rs *Resources) Update(id int64, body json.RawMessage) (e Event, found bool, err error) {
+func (rs *Resources) Update(_ context.Context, id int64, body json.RawMessage) (e Event, found bool, err error) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if _, ok := rs.items[id]; !ok {
@@ -58,10 +60,10 @@ func (rs *Resources) Update(id int64, body json.RawMessage) (e Event, found bool
 	return e, true, nil
 }
 
-// Get returns resource id, and whether there is one.
-func (rs *Resources) Get(id int64) (json.RawMessage, bool) {
+// Get returns resource id, and whether there is one. It never fails.
+func (rs *Resources) Get(_ context.Context, id int64) (json.RawMessage, bool, error) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	body, ok := rs.items[id]
-	return body, ok
+	return body, ok, nil
 }

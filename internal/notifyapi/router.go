@@ -12,6 +12,21 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
+// A Store keeps the resources, and announces each change as it makes it:
+// the change and its event are one step, so that events go out in the
+// order of the changes. An error is the store's being unavailable (its
+// hub has stopped, Redis is unreachable): the change was not made.
+// Resources is the in-memory one.
+type Store interface {
+	// Create stores body as a new resource and returns its event.
+	Create(ctx context.Context, body json.RawMessage) (Event, error)
+	// Update replaces resource id with body and returns its event; found
+	// is false, and nothing changes, if there is no such resource.
+	Update(ctx context.Context, id int64, body json.RawMessage) (e Event, found bool, err error)
+	// Get returns resource id, and whether there is one.
+	Get(ctx context.Context, id int64) (body json.RawMessage, found bool, err error)
+}
+
 // NewRouter serves the contract, with subscribe answering GET /ws:
 //
 //	GET  /ws              upgrades to a websocket that receives every Event as JSON text.
@@ -22,8 +37,9 @@ import (
 //
 // Bad input gets a 4xx with a one-line message and changes nothing: a body
 // that is not JSON 400, one over MaxBodyBytes 413, an unknown path 404, a
-// wrong method 405. If the hub has stopped, changes get a 503.
-func NewRouter(subscribe http.HandlerFunc, rs *Resources, stats func(context.Context) (Stats, error)) http.Handler {
+// wrong method 405. If the store is unavailable, a request of it gets a
+// 503.
+func NewRouter(subscribe http.HandlerFunc, rs Store, stats func(context.Context) (Stats, error)) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/ws", subscribe)
 	r.Post("/resources", func(w http.ResponseWriter, r *http.Request) {
@@ -31,7 +47,7 @@ func NewRouter(subscribe http.HandlerFunc, rs *Resources, stats func(context.Con
 		if !ok {
 			return
 		}
-		e, err := rs.Create(body)
+		e, err := rs.Create(r.Context(), body)
 		if err != nil {
 			unavailable(w, err)
 			return
@@ -48,12 +64,12 @@ func NewRouter(subscribe http.HandlerFunc, rs *Resources, stats func(context.Con
 		if !ok {
 			return
 		}
-		e, found, err := rs.Update(id, body)
+		e, found, err := rs.Update(r.Context(), id, body)
 		switch {
-		case !found:
-			noResource(w, r)
 		case err != nil:
 			unavailable(w, err)
+		case !found:
+			noResource(w, r)
 		default:
 			writeJSON(w, http.StatusOK, e.JSON())
 		}
@@ -63,7 +79,11 @@ func NewRouter(subscribe http.HandlerFunc, rs *Resources, stats func(context.Con
 		if !ok {
 			return
 		}
-		body, found := rs.Get(id)
+		body, found, err := rs.Get(r.Context(), id)
+		if err != nil {
+			unavailable(w, err)
+			return
+		}
 		if !found {
 			noResource(w, r)
 			return
