@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"concurrencylab/internal/childproc"
+	"concurrencylab/internal/cluster"
 	"concurrencylab/internal/scenario"
 )
 
@@ -42,6 +43,10 @@ type result struct {
 	// subject's battery of bad input (-url, -cmd).
 	Contract *scenario.Score `json:"contract,omitempty"`
 
+	// Replicas is how many processes served it behind a proxy; 0 is one
+	// process, with no proxy.
+	Replicas int `json:"replicas,omitempty"`
+
 	Load      string         `json:"load"`                 // the load generator
 	Shape     scenario.Shape `json:"shape"`                // of the load
 	RateCap   float64        `json:"rate_cap,omitempty"`   // requests per second the load was capped at
@@ -62,20 +67,16 @@ type result struct {
 // next version can run: a server shutting down is idle.
 func runVersion(ctx context.Context, v version, bin string, opts options, l loader) (finish func() result) {
 	start := time.Now()
-	res := result{Subject: v.subject, Strategy: v.strategy, Package: v.pkg, Want: v.want(opts.race), Shape: v.loadShape()}
+	res := result{Subject: v.subject, Strategy: v.label(), Package: v.pkg, Want: v.want(opts.race), Shape: v.loadShape(), Replicas: v.replicas}
 	if v.heyOnly {
 		l = heyLoader{}
 	}
 	res.Load = l.name()
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, v.args...)...)
-	// Report every race as it happens and exit at once when asked to stop.
-	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
-	p, err := childproc.Start(ctx, cmd, childproc.Ready{Wait: startWait})
+	d, tg, load, err := deploy(ctx, v, bin, opts, l, res.Shape)
 	if err != nil {
 		res.Verdict, res.Evidence, res.StartFail = scenario.Broken, "did not start: "+err.Error(), err.Error()
 		return func() result { return res }
 	}
-	tg, load := newTarget(p.URL, p, l, opts, res.Shape)
 	evidence, err := v.drive(ctx, tg)
 	tg.Client.CloseIdleConnections()
 	res.measured(load)
@@ -86,48 +87,101 @@ func runVersion(ctx context.Context, v version, bin string, opts options, l load
 	}
 
 	// A crash explains whatever the drive saw after it.
-	if !p.Running() && (verdict != scenario.Crashed || evidence == "" || scenario.ServerDied.In(err)) {
-		verdict, evidence = scenario.Crashed, childproc.CrashIn(p.Output())
+	if !d.Running() && (verdict != scenario.Crashed || evidence == "" || scenario.ServerDied.In(err)) {
+		verdict, evidence = scenario.Crashed, childproc.CrashIn(d.Output())
 	}
 	stopped := make(chan bool, 1)
 	if verdict == scenario.Hung {
-		p.Kill() // a hung server would only hang its shutdown too
+		d.Kill() // a hung server would only hang its shutdown too
 		stopped <- false
 	} else {
-		go func() { stopped <- p.Stop(stopWait) }()
+		go func() { stopped <- d.Stop(stopWait) }()
 	}
 
 	return func() result {
 		if !<-stopped && verdict == scenario.OK {
 			verdict, evidence = scenario.Hung, fmt.Sprintf("did not stop within %v of SIGINT", stopWait)
 		}
-		res.ExitCode = p.ExitCode()
+		res.ExitCode = d.ExitCode()
 		// The race detector's report explains whatever else went wrong.
-		if race, found := childproc.RaceIn(p.Output()); found {
+		race, found := childproc.RaceIn(d.Output())
+		switch {
+		case found:
 			verdict, evidence = scenario.Race, race
+		case opts.race && v.replicas > 1 && verdict != scenario.OK:
+			// The lesson of the replica rows: the race is between
+			// processes, where no race detector looks.
+			evidence += fmt.Sprintf("; the race detector, built into all %d replicas, reported nothing", v.replicas)
 		}
 		switch {
 		case verdict == scenario.OK && res.ExitCode != 0:
-			verdict, evidence = scenario.Broken, fmt.Sprintf("exit %d on SIGINT: %s", res.ExitCode, lastLine(p.Output()))
+			verdict, evidence = scenario.Broken, fmt.Sprintf("exit %d on SIGINT: %s", res.ExitCode, lastLine(d.Output()))
 		case verdict == scenario.Crashed:
 			if evidence == "" {
-				evidence = "exited: " + lastLine(p.Output())
+				evidence = "exited: " + lastLine(d.Output())
 			}
 			evidence += fmt.Sprintf(" (exit %d)", res.ExitCode)
 		}
 		res.Verdict, res.Evidence = verdict, evidence
 		res.Declared = slices.Contains(res.Want, res.Verdict)
 		if opts.verbose {
-			fmt.Fprintf(opts.stderr, "==== %s (%s %s): what the server wrote\n%s\n", v.pkg, v.subject, v.strategy, p.Output())
+			fmt.Fprintf(opts.stderr, "==== %s (%s %s): what the server wrote\n%s\n", v.pkg, v.subject, v.label(), d.Output())
 		}
 		return res
 	}
 }
 
+// A deployment is a version as the harness runs it: one child process
+// (childproc.Process), or replicas behind a proxy (cluster.Cluster).
+type deployment interface {
+	Running() bool                // every process of it is still running
+	AwaitExit(time.Duration) bool // whether one exited within the wait
+	Stop(wait time.Duration) bool // as Ctrl-C does; whether it stopped in time
+	Kill()
+	ExitCode() int
+	Output() string // everything it wrote
+}
+
+// deploy starts v's server from bin, as one process or as v.replicas
+// behind a proxy, and returns it with its target for the drive.
+func deploy(ctx context.Context, v version, bin string, opts options, l loader, shape scenario.Shape) (deployment, *scenario.Target, *harnessLoad, error) {
+	// Report every race as it happens and exit at once when asked to stop.
+	env := append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	if v.replicas == 0 {
+		cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, v.args...)...)
+		cmd.Env = env
+		p, err := childproc.Start(ctx, cmd, childproc.Ready{Wait: startWait})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		tg, load := newTarget(p.URL, p, p, l, opts, shape)
+		return p, tg, load, nil
+	}
+	args := v.args
+	if v.redis {
+		rs, err := opts.redis.get(ctx)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := rs.Flush(ctx); err != nil {
+			return nil, nil, nil, fmt.Errorf("emptying Redis for the next version: %w", err)
+		}
+		args = append([]string{"-redis", rs.Addr}, args...)
+	}
+	c, err := cluster.Start(ctx, cluster.Config{Command: []string{bin}, Args: args, Env: env, Replicas: v.replicas})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tg, load := newTarget(c.URL, nil, c, l, opts, shape)
+	tg.Replicas = c.ReplicaURLs()
+	return c, tg, load, nil
+}
+
 // newTarget is a server at url as a drive's target, loaded by l as opts
-// and shape say; p is its process, if the harness started it.
-func newTarget(url string, p *childproc.Process, l loader, opts options, shape scenario.Shape) (*scenario.Target, *harnessLoad) {
-	load := &harnessLoad{loader: l, opts: opts, shape: shape, url: url, process: p}
+// and shape say; p is its process and d what the harness started, if it
+// started it (nil, nil: a server it judges at -url).
+func newTarget(url string, p *childproc.Process, d deployment, l loader, opts options, shape scenario.Shape) (*scenario.Target, *harnessLoad) {
+	load := &harnessLoad{loader: l, opts: opts, shape: shape, url: url, deployed: d}
 	tg := &scenario.Target{URL: url, Client: &http.Client{}, Load: load, Process: p}
 	return tg, load
 }
@@ -135,13 +189,13 @@ func newTarget(url string, p *childproc.Process, l loader, opts options, shape s
 // harnessLoad is the harness's load generator as a drive sees it: each
 // burst measured and kept for the throughput columns.
 type harnessLoad struct {
-	loader  loader
-	opts    options
-	shape   scenario.Shape
-	url     string
-	process *childproc.Process // nil: a server the harness did not start
-	samples []scenario.Sample
-	rateCap float64 // of the last burst, if capped
+	loader   loader
+	opts     options
+	shape    scenario.Shape
+	url      string
+	deployed deployment // nil: a server the harness did not start
+	samples  []scenario.Sample
+	rateCap  float64 // of the last burst, if capped
 }
 
 // Spec is -n requests, -c at a time, -repeat times for steady load; for
@@ -168,13 +222,13 @@ func (l *harnessLoad) Send(ctx context.Context, b scenario.Burst) (scenario.Samp
 		return smp, err
 	}
 	l.samples = append(l.samples, smp)
-	if l.process == nil {
+	if l.deployed == nil {
 		return smp, nil
 	}
 	if smp.Failed() > 0 {
-		l.process.AwaitExit(dyingWait)
+		l.deployed.AwaitExit(dyingWait)
 	}
-	if !l.process.Running() {
+	if !l.deployed.Running() {
 		return smp, scenario.ServerDied.Errorf("the server exited during a burst of %s %s", b.MethodOrGet(), b.Path)
 	}
 	return smp, nil

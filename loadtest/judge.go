@@ -39,7 +39,11 @@ func judge(ctx context.Context, o options, subject scenario.Subject, l loader) (
 	if err != nil {
 		return rep, err
 	}
-	tg, load := newTarget(base, p, l, o, shape)
+	var d deployment
+	if p != nil {
+		d = p
+	}
+	tg, load := newTarget(base, p, d, l, o, shape)
 	evidence, err := subject.Drive(ctx, tg)
 	res.measured(load)
 	res.Verdict, res.Evidence = scenario.VerdictOf(err), evidence

@@ -19,13 +19,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"concurrencylab/internal/gobuild"
 	"concurrencylab/internal/scenario"
 )
 
 // TestMain removes the servers the harness built for the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	removeBuilds()
+	gobuild.RemoveAll()
 	os.Exit(code)
 }
 
@@ -134,7 +135,7 @@ func skipOrFailInCI(t *testing.T, format string, args ...any) {
 func TestRegistry(t *testing.T) {
 	seen := map[string]bool{}
 	for _, v := range versions {
-		key := v.subject + "/" + v.strategy
+		key := v.subject + "/" + v.label()
 		assert.False(t, seen[key], "%s twice", key)
 		seen[key] = true
 		assert.DirExists(t, "../"+v.pkg)

@@ -38,6 +38,8 @@ import (
 	"time"
 
 	"concurrencylab/internal/doctor"
+	"concurrencylab/internal/gobuild"
+	"concurrencylab/internal/redislab"
 	"concurrencylab/internal/scenario"
 )
 
@@ -45,7 +47,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	removeBuilds()
+	gobuild.RemoveAll()
 	os.Exit(code)
 }
 
@@ -61,6 +63,9 @@ type options struct {
 	wrkDuration          time.Duration // of each burst of -load wrk
 	short                bool          // leave out the slow checks
 	url, cmd             string        // a server the harness did not build
+	redisAddr            string        // a Redis already running, for the 5_redis rows
+	embeddedRedis        bool          // the embedded Redis even where redis-server is installed
+	redis                *sharedRedis  // the run's Redis
 	stderr               io.Writer     // for -v
 }
 
@@ -81,6 +86,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.short, "short", false, "leave out the slow checks: the notifier's stalled subscriber, which takes some 37,000 events (seconds per version)")
 	fs.DurationVar(&o.wrkDuration, "wrk-duration", 3*time.Second, "how long each burst of -load wrk runs")
 	fs.StringVar(&o.url, "url", "", "judge a server that is already running at this URL, in any language, by -subject's contract")
+	fs.StringVar(&o.redisAddr, "redis", "", "a Redis already running (host:port) for the versions that keep their state there; by default the harness starts redis-server if it is installed, or an embedded one")
+	fs.BoolVar(&o.embeddedRedis, "embedded-redis", false, "use the embedded Redis (miniredis) even where redis-server is installed")
 	fs.StringVar(&o.cmd, "cmd", "", "judge the server this command starts (run by sh; {port} in it becomes a free 127.0.0.1 port), by -subject's contract")
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); err != nil {
@@ -90,11 +97,20 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	o.subjects, o.strategies = splitList(*subject), splitList(*strategy)
+	o.redis = &sharedRedis{kind: redislab.Auto}
+	switch {
+	case o.redisAddr != "":
+		o.redis = &sharedRedis{kind: redislab.External, addr: o.redisAddr}
+	case o.embeddedRedis:
+		o.redis = &sharedRedis{kind: redislab.Embedded}
+	}
 	switch {
 	case o.n < 2 || o.c < 2 || o.repeat < 1:
 		return o, errors.New("-n and -c must be at least 2, -repeat at least 1")
 	case o.c > o.n:
 		return o, errors.New("-c must not exceed -n")
+	case o.redisAddr != "" && o.embeddedRedis:
+		return o, errors.New("-redis and -embedded-redis: give one, the Redis that runs or the embedded one")
 	case o.url != "" && o.cmd != "":
 		return o, errors.New("-url and -cmd: give one, the server that runs or the command that starts it")
 	case (o.url != "" || o.cmd != "") && len(o.subjects) != 1:
@@ -121,7 +137,7 @@ The versions (registry.go), with the verdicts the lab declares:
 		for i, w := range v.wantRace {
 			want[i] = string(w)
 		}
-		fmt.Fprintf(w, "  %-10s %-15s %-30s %s\n", v.subject, v.strategy, v.pkg, strings.Join(want, " or "))
+		fmt.Fprintf(w, "  %-10s %-15s %-30s %s\n", v.subject, v.label(), v.pkg, strings.Join(want, " or "))
 	}
 	fmt.Fprintf(w, "\nThe contracts a server is judged by (-url, -cmd):\n")
 	for _, s := range subjects {
@@ -195,6 +211,7 @@ type runReport struct {
 	Repeat  int           `json:"repeat"`
 	Results []result      `json:"results"`
 	Wall    time.Duration `json:"wall_ns"`
+	Redis   string        `json:"redis,omitempty"` // the Redis of the replica rows, if any ran
 	// External is set when the one result is a server the lab did not
 	// build (-url, -cmd): no declared verdict, no race detector.
 	External bool `json:"external,omitempty"`
@@ -257,6 +274,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		rep, err = measureAll(ctx, o, vs, load, prog)
+		rep.Redis = o.redis.close()
 	}
 	prog.clear()
 	if err != nil {
@@ -316,7 +334,7 @@ func subjectNamed(name string) (scenario.Subject, bool) {
 // whole machine.
 func measureAll(ctx context.Context, o options, vs []version, load loader, prog *progress) (runReport, error) {
 	rep := newReport(o, load)
-	root, err := moduleRoot(ctx)
+	root, err := gobuild.ModuleRoot(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -330,7 +348,7 @@ func measureAll(ctx context.Context, o options, vs []version, load loader, prog 
 		if ctx.Err() != nil {
 			break
 		}
-		prog.show("[%d/%d] %s %s: under load…", i+1, len(vs), v.subject, v.strategy)
+		prog.show("[%d/%d] %s %s: under load…", i+1, len(vs), v.subject, v.label())
 		finish[i] = runVersion(ctx, v, bins[v.pkg], o, load)
 	}
 	prog.show("waiting for the servers to stop…")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"concurrencylab/internal/counterapi"
 	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/notifyapi"
@@ -59,6 +61,24 @@ var versions = []version{
 	{subject: "notifier", strategy: "mutex", pkg: "2_mutex/notifier", heyOnly: true, wantRace: ok, drive: notifyapi.Subject.Drive},
 	{subject: "notifier", strategy: "channel", pkg: "3_channel-commands/notifier", heyOnly: true, wantRace: ok, drive: notifyapi.Subject.Drive},
 
+	// Beyond one process: three replicas behind a round-robin proxy. The
+	// fixes of 2_mutex hold each replica's state apart, which no race
+	// detector sees; 5_redis keeps it in Redis, and its first attempt at
+	// the counter (GET, add one, SET) loses updates between processes.
+	{subject: "counter", strategy: "mutex", replicas: 3, pkg: "2_mutex/counter", wantRace: verdicts(scenario.Split), drive: counterapi.Subject.Drive},
+	{subject: "counter", strategy: "redis-getset", replicas: 3, redis: true, pkg: "5_redis/counter", args: []string{"-inc", "getset"}, wantRace: verdicts(scenario.LostUpdates), drive: counterapi.Subject.Drive},
+	{subject: "counter", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/counter", wantRace: ok, drive: counterapi.Subject.Drive},
+	{
+		subject: "matchmaker", strategy: "mutex", replicas: 3, pkg: "2_mutex/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
+		wantRace: verdicts(scenario.Broken), drive: matchapi.Subject.Drive,
+	},
+	{
+		subject: "matchmaker", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
+		wantRace: ok, drive: matchapi.Subject.Drive,
+	},
+	{subject: "notifier", strategy: "mutex", replicas: 3, pkg: "2_mutex/notifier", heyOnly: true, wantRace: verdicts(scenario.Missed), drive: notifyapi.Subject.Drive},
+	{subject: "notifier", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/notifier", heyOnly: true, wantRace: ok, drive: notifyapi.Subject.Drive},
+
 	// Seed 002: what a panic does to shared state.
 	{subject: "panic", strategy: "deadlock", pkg: "4_panic-safety/deadlock", wantRace: verdicts(scenario.Hung), drive: poison.Deadlock},
 	{subject: "panic", strategy: "halfdone", pkg: "4_panic-safety/halfdone", wantRace: verdicts(scenario.Broken), drive: poison.HalfDoneCache},
@@ -81,6 +101,11 @@ type version struct {
 	strategy string   // naive, mutex, channel, crash-on-panic; or the panic demo's name
 	pkg      string   // its folder, e.g. "1_naive-race/counter"
 	args     []string // flags after -addr
+	// replicas, if set, runs it as that many processes behind a
+	// round-robin proxy (internal/cluster); redis gives each one
+	// -redis, the address of the run's Redis.
+	replicas int
+	redis    bool
 	// wantRace and wantPlain list the verdicts declared for a -race build
 	// and for a plain one: the naive versions fail, and which way depends
 	// on the race detector (without it, a racy map crashes or loses
@@ -107,4 +132,12 @@ func (v version) loadShape() scenario.Shape {
 		return scenario.Steady
 	}
 	return v.shape
+}
+
+// label is the strategy as the table shows it: with ×N for replicas.
+func (v version) label() string {
+	if v.replicas > 0 {
+		return fmt.Sprintf("%s ×%d", v.strategy, v.replicas)
+	}
+	return v.strategy
 }

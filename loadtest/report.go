@@ -48,6 +48,9 @@ func writeReport(path string, rep runReport) error {
 	fmt.Fprintf(&b, "way its seed says, and `4_panic-safety` shows what a panic does. Requests per second are the\n")
 	fmt.Fprintf(&b, "median over the bursts, ± half their range; × baseline is the same over the no-op server's median\n")
 	fmt.Fprintf(&b, "in this run, with the lowest and highest burst.\n\n")
+	if rep.Redis != "" {
+		fmt.Fprintf(&b, "A strategy marked ×3 ran as three replicas behind a round-robin proxy (`go run ./loadtest/cluster`).\n%s.\n\n", rep.Redis)
+	}
 
 	fmt.Fprintf(&b, "| subject | strategy | verdict | | req/s | × baseline | p50 | p99 | evidence |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|--:|--:|--:|--:|---|\n")

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concurrencylab/internal/childproc"
+	"concurrencylab/internal/gobuild"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/scenario"
 )
@@ -24,7 +25,7 @@ func TestScenariosAgainstChildProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs servers: not in -short")
 	}
-	root, err := moduleRoot(t.Context())
+	root, err := gobuild.ModuleRoot(t.Context())
 	require.NoError(t, err)
 	for _, subject := range subjects {
 		t.Run(subject.Name, func(t *testing.T) {
@@ -32,7 +33,7 @@ func TestScenariosAgainstChildProcesses(t *testing.T) {
 			i := slices.IndexFunc(versions, func(v version) bool { return v.subject == subject.Name && v.strategy == "mutex" })
 			require.GreaterOrEqual(t, i, 0, "the registry has a mutex %s", subject.Name)
 			v := versions[i]
-			bin, err := builds.build(t.Context(), root, v.pkg, true)
+			bin, err := gobuild.Build(t.Context(), root, v.pkg, true)
 			require.NoError(t, err)
 			labtest.RunAgainst(t, subject.Scenarios, func(t *testing.T, needs scenario.Needs) *scenario.Target {
 				return startChildTarget(t, bin, v.args, needs&scenario.HTTP2 != 0)

@@ -86,6 +86,9 @@ func printTable(w io.Writer, rep runReport) {
 	}
 	fmt.Fprintf(w, "\n%d versions in %v. ✓: the verdict the lab declares (the naive versions fail on purpose).\n",
 		len(rep.Results), rep.Wall.Round(100*time.Millisecond))
+	if rep.Redis != "" {
+		fmt.Fprintf(w, "×3: three replicas behind a round-robin proxy. %s.\n", rep.Redis)
+	}
 }
 
 func buildKind(race bool) string {

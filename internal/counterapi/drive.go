@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"concurrencylab/internal/scenario"
@@ -62,6 +65,9 @@ func incrementUnderLoad(ctx context.Context, tg *scenario.Target, c *Client, nam
 		}
 		bc := burstCount{Before: before, After: after, OK: smp.OKCount(), C: b.C, Earlier: before - start - int64(answered)}
 		if err := checkBurst(name, exact, bc, k, count); err != nil {
+			if split := splitAcross(ctx, tg, name, answered+bc.OK); split != nil {
+				return "", split
+			}
 			return "", err
 		}
 		if other := smp.Answered - smp.Codes[http.StatusOK]; other > 0 {
@@ -127,4 +133,34 @@ func checkBurst(name string, exact bool, bc burstCount, k, n int) error {
 		return fmt.Errorf("%s (%d more, and at most %d were in flight%s)", what("only "), grew-ok, inFlight, of)
 	}
 	return nil
+}
+
+// splitAcross asks each of tg's replicas, if it has several, for the
+// counter name, and reports Split if they disagree: each counted its own
+// share of the answered increments. Nil if they agree, or if tg is one
+// server.
+func splitAcross(ctx context.Context, tg *scenario.Target, name string, answered int) error {
+	if len(tg.Replicas) < 2 {
+		return nil
+	}
+	counts := make([]int64, len(tg.Replicas))
+	var sum int64
+	for i, url := range tg.Replicas {
+		replica := *tg
+		replica.URL, replica.Replicas = url, nil
+		val, err := NewClient(&replica, checkWait).Get(ctx, name)
+		if err != nil {
+			return nil // the burst's own error says more
+		}
+		counts[i], sum = val, sum+val
+	}
+	if !slices.ContainsFunc(counts, func(v int64) bool { return v != counts[0] }) {
+		return nil
+	}
+	shares := make([]string, len(counts))
+	for i, v := range counts {
+		shares[i] = strconv.FormatInt(v, 10)
+	}
+	return Split.Errorf("%s: %s on the %d replicas, %d in all, after %d increments answered ok: each replica counts only its own",
+		name, strings.Join(shares, ", "), len(counts), sum, answered)
 }

@@ -39,13 +39,17 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 	b, count := tg.Load.Spec("/")
 	b.IDPrefix = loadIDPrefix
 	c := NewClient(tg, checkWait)
+	across, err := checkAcross(ctx, tg)
+	if err != nil {
+		return "", err
+	}
 
 	answered, err := scenario.SendAll(ctx, tg, b, count)
 	if err != nil {
 		return "", err // the server died or hung, or requests went unanswered: a Failure says which
 	}
-	sent := b.Requests() * count
-	if err := checkMatchStats(ctx, c, sent, answered); err != nil {
+	sent := b.Requests()*count + across
+	if err := checkMatchStats(ctx, c, sent, answered+across); err != nil {
 		return "", err
 	}
 	if err := checkBatch(ctx, c, pairCheckClients); err != nil {
@@ -58,8 +62,39 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 	if err := checkLeaver(ctx, c); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d clients in bursts of %d: all paired, /stats balanced; %d more paired symmetrically; one that left was never handed out",
-		answered, b.C, pairCheckClients), nil
+	evidence := fmt.Sprintf("%d clients in bursts of %d: all paired, /stats balanced; %d more paired symmetrically; one that left was never handed out",
+		answered, b.C, pairCheckClients)
+	if len(tg.Replicas) > 1 {
+		evidence = fmt.Sprintf("alice on replica 1 and bob on replica 2 paired; %s", evidence)
+	}
+	return evidence, nil
+}
+
+// checkAcross, where tg is several replicas behind a proxy, sends alice to
+// the first replica and bob to the second, each directly: one matchmaker
+// must pair them. A replica whose queue is its own leaves both waiting.
+// It returns how many clients it sent: 0 to one server.
+func checkAcross(ctx context.Context, tg *scenario.Target) (int, error) {
+	if len(tg.Replicas) < 2 {
+		return 0, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkWait)
+	defer cancel()
+	var answers []<-chan Joined
+	for i, id := range []string{"alice", "bob"} {
+		replica := *tg
+		replica.URL, replica.Replicas = tg.Replicas[i], nil
+		answers = append(answers, NewClient(&replica, checkWait).JoinAsync(ctx, id))
+	}
+	alice, bob := <-answers[0], <-answers[1]
+	switch {
+	case alice.Peer == "bob" && bob.Peer == "alice":
+		return 2, nil
+	case alice.Err != nil && bob.Err != nil:
+		return 0, Unpaired.Errorf("alice on replica 1 and bob on replica 2 were both still waiting after %v: each replica pairs only its own clients",
+			checkWait)
+	}
+	return 0, Unpaired.Errorf("alice on replica 1 and bob on replica 2, within %v: alice %s, bob %s", checkWait, alice.Outcome(), bob.Outcome())
 }
 
 // noAnswer makes a read of /stats that got no answer a HungRequest, as the

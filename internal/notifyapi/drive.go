@@ -57,33 +57,27 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 	defer closeAll(subs)
 	// Subscribed means counted by the server: a handshake can end before
 	// the server has added the subscriber.
-	st, ok, err := c.AwaitStats(ctx, checkWait, drivePoll, func(st Stats) bool { return st.Subscribers == int64(len(subs)) })
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("%d subscribers connected; %w", len(subs), err)
-	case !ok:
-		return "", fmt.Errorf("%d subscribers connected; GET /stats after %v: %+v", len(subs), checkWait, st)
+	if err := awaitSubscribers(ctx, c, len(subs)); err != nil {
+		return "", err
 	}
 
 	spec, count := tg.Load.Spec("/resources")
 	burst := scenario.Burst{Method: http.MethodPost, Path: "/resources", Body: []byte(`{"name":"load"}`), ContentType: "application/json",
 		N: max(publishers, spec.N/2), C: publishers, QPS: publishRate}
-	if _, err := scenario.SendAll(ctx, tg, burst, count); err != nil {
-		return "", err
-	}
-	st, err = c.Stats(ctx)
+	changed, err := scenario.SendAll(ctx, tg, burst, count)
 	if err != nil {
 		return "", err
 	}
-	if err := awaitDelivery(subs, st.Published); err != nil {
+	// Every change answered is an event every subscriber must get.
+	published := int64(changed)
+	if err := awaitDelivery(subs, published); err != nil {
 		return "", err
 	}
-	published := st.Published
 
 	for _, sub := range subs {
 		sub.leave()
 	}
-	st, ok, err = c.AwaitStats(ctx, removeWait, drivePoll, func(st Stats) bool { return st.Subscribers == 0 })
+	st, ok, err := c.AwaitStats(ctx, removeWait, drivePoll, func(st Stats) bool { return st.Subscribers == 0 })
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("%d subscribers left; %w", len(subs), err)
@@ -91,9 +85,16 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 		return "", NeverRemoved.Errorf("%d subscribers left; GET /stats after %v: %+v", len(subs), removeWait, st)
 	}
 
-	if tg.Load.Short() {
+	switch {
+	case tg.Load.Short():
 		return fmt.Sprintf("%d subscribers got all %d events in order (%d/s), left and were removed (-short: no stalled subscriber)",
 			len(subs), published, publishRate), nil
+	case len(tg.Replicas) > 0:
+		// A stalled subscriber behind a proxy fills the proxy's socket
+		// buffers too before its replica's: minutes of changes. The
+		// replicas drop it as one server does, which that row shows.
+		return fmt.Sprintf("%d subscribers on %d replicas got all %d events in order (%d/s), left and were removed (no stalled subscriber behind the proxy)",
+			len(subs), len(tg.Replicas), published, publishRate), nil
 	}
 	stalledAfter, err := stallOne(ctx, c)
 	if err != nil {
@@ -101,6 +102,41 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 	}
 	return fmt.Sprintf("%d subscribers got all %d events in order (%d/s), left and were removed; a stalled one was dropped after %d events",
 		len(subs), published, publishRate, stalledAfter), nil
+}
+
+// awaitSubscribers waits until the server counts n subscribers. Behind a
+// proxy, /stats answers from one replica: a replica whose counts are its
+// own has only its share, so there the replicas' counts, added up, must
+// come to n instead.
+func awaitSubscribers(ctx context.Context, c *Client, n int) error {
+	var st Stats
+	ok, err := scenario.Await(ctx, checkWait, drivePoll, func() (bool, error) {
+		var err error
+		if st, err = c.Stats(ctx); err != nil || st.Subscribers == int64(n) {
+			return err == nil, err
+		}
+		if len(c.tg.Replicas) == 0 {
+			return false, nil
+		}
+		var sum int64
+		for _, url := range c.tg.Replicas {
+			replica := *c.tg
+			replica.URL, replica.Replicas = url, nil
+			rst, err := NewClient(&replica, checkWait).Stats(ctx)
+			if err != nil {
+				return false, err
+			}
+			sum += rst.Subscribers
+		}
+		return sum == int64(n), nil
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("%d subscribers connected; %w", n, err)
+	case !ok:
+		return fmt.Errorf("%d subscribers connected; GET /stats after %v: %+v", n, checkWait, st)
+	}
+	return nil
 }
 
 // A follower is a subscriber that reads and checks every event in a
@@ -179,7 +215,7 @@ func awaitDelivery(subs []*follower, published int64) error {
 			return fmt.Errorf("subscriber %d: events out of order: %s", i+1, problem)
 		}
 		if got := f.received.Load(); got != published {
-			return LostEvents.Errorf("subscriber %d got %d of %d events within %v", i+1, got, published, deliverWait)
+			return MissedEvents.Errorf("subscriber %d got %d of %d events within %v", i+1, got, published, deliverWait)
 		}
 	}
 	return nil

@@ -9,7 +9,8 @@ var (
 	// went silent, sent too much, or stopped reading) and that /stats
 	// still counts.
 	NeverRemoved = scenario.Marked("a subscriber never removed", "never removed", scenario.Leaked)
-	// LostEvents is a subscriber that received fewer events than were
-	// published, under the harness's load.
-	LostEvents = scenario.Marked("events lost", "lost updates", scenario.LostUpdates)
+	// MissedEvents is a subscriber that received fewer events than there
+	// were changes answered, under the harness's load: behind a proxy, a
+	// replica that announces its changes only to its own subscribers.
+	MissedEvents = scenario.Marked("missed events", "missed events", scenario.Missed)
 )

@@ -35,6 +35,8 @@ type Server struct {
 	Addr string // host:port
 	Kind string // Real, Embedded or External
 
+	note string               // why this kind, where Auto chose it
+
 	mini *miniredis.Miniredis // Embedded
 	cmd  *exec.Cmd            // Real: the running child, nil while stopped
 	exit chan struct{}        // Real: closed when cmd has exited
@@ -48,7 +50,11 @@ func Start(ctx context.Context, kind, addr string) (*Server, error) {
 		if _, err := exec.LookPath("redis-server"); err == nil {
 			return startReal(ctx)
 		}
-		return startEmbedded()
+		s, err := startEmbedded()
+		if err == nil {
+			s.note = "; install redis-server to use the real one"
+		}
+		return s, err
 	case Real:
 		return startReal(ctx)
 	case Embedded:
@@ -70,7 +76,7 @@ func (s *Server) String() string {
 	case Real:
 		return fmt.Sprintf("Redis: redis-server on %s, a child process with no persistence", s.Addr)
 	case Embedded:
-		return fmt.Sprintf("Redis: embedded (miniredis, in this process) on %s; install redis-server to use the real one", s.Addr)
+		return fmt.Sprintf("Redis: embedded (miniredis, in this process) on %s%s", s.Addr, s.note)
 	}
 	return fmt.Sprintf("Redis: the one already running on %s", s.Addr)
 }

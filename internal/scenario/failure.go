@@ -11,13 +11,15 @@ import (
 type Verdict string
 
 const (
-	OK          Verdict = "ok"           // every invariant held, and it stopped cleanly
-	Race        Verdict = "race"         // the race detector reported a data race
-	Crashed     Verdict = "crashed"      // the process exited on its own
-	Hung        Verdict = "hung"         // a request got no answer within its deadline
-	Leaked      Verdict = "leaked"       // something that should have gone (a subscriber) stayed
-	LostUpdates Verdict = "lost updates" // fewer changes counted than were acknowledged
-	Broken      Verdict = "broken"       // another invariant failed: unbalanced stats, a wrong pair
+	OK          Verdict = "ok"            // every invariant held, and it stopped cleanly
+	Race        Verdict = "race"          // the race detector reported a data race
+	Crashed     Verdict = "crashed"       // the process exited on its own
+	Hung        Verdict = "hung"          // a request got no answer within its deadline
+	Leaked      Verdict = "leaked"        // something that should have gone (a subscriber) stayed
+	LostUpdates Verdict = "lost updates"  // fewer changes counted than were acknowledged
+	Missed      Verdict = "missed events" // a subscriber did not receive changes it should have
+	Split       Verdict = "split"         // replicas behind one address each hold their own part of the state
+	Broken      Verdict = "broken"        // another invariant failed: unbalanced stats, a wrong pair
 )
 
 // A Failure is one way a broken version fails, as its seed says it does.
