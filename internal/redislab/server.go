@@ -35,7 +35,7 @@ type Server struct {
 	Addr string // host:port
 	Kind string // Real, Embedded or External
 
-	note string               // why this kind, where Auto chose it
+	note string // why this kind, where Auto chose it
 
 	mini *miniredis.Miniredis // Embedded
 	cmd  *exec.Cmd            // Real: the running child, nil while stopped
