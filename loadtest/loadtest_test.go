@@ -50,6 +50,24 @@ var wantEvidence = map[string][]string{
 	"4_panic-safety/halfdone":       {"watch the world burn", "curr_size 5, actual_size 2"},
 	"4_panic-safety/goroutine":      {"index out of range [1] with length 1", "(exit 2)"},
 	"4_panic-safety/recoverer":      {"(500)", "GET /comments?last=1 got no answer"},
+
+	// Three replicas behind the proxy, keyed by package and strategy.
+	"2_mutex/counter mutex ×3":        {"on the 3 replicas", "each replica counts only its own", "race detector, built into all 3 replicas, reported nothing"},
+	"5_redis/counter redis-getset ×3": {"lost", "race detector, built into all 3 replicas, reported nothing"},
+	"5_redis/counter redis ×3":        {"i: 200 after 200 increments"},
+	"2_mutex/matchmaker mutex ×3":     {"alice on replica 1 and bob on replica 2 were both still waiting"},
+	"5_redis/matchmaker redis ×3":     {"alice on replica 1 and bob on replica 2 paired", "all paired, /stats balanced"},
+	"2_mutex/notifier mutex ×3":       {"events within"},
+	"5_redis/notifier redis ×3":       {"on 3 replicas got all", "in order", "were removed"},
+}
+
+// evidenceKey is a result's key in wantEvidence: its package, and for a
+// row of replicas its strategy too.
+func evidenceKey(r result) string {
+	if r.Replicas > 0 {
+		return r.Package + " " + r.Strategy
+	}
+	return r.Package
 }
 
 // TestHarnessVerdicts is the harness's smoke test: a small load on every
@@ -91,17 +109,22 @@ func TestHarnessVerdicts(t *testing.T) {
 func checkVerdicts(t *testing.T, subject, load string) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"-subject", subject, "-n", "200", "-c", "10", "-repeat", "1", "-short", "-json", "-load", load, "-wrk-duration", "1s"}
+	if load != "hey" {
+		// The rows of replicas are loaded as the single servers are:
+		// with hey they are checked once, and that is enough.
+		args = append(args, "-replicas=false")
+	}
 	code := run(t.Context(), args, &stdout, &stderr)
 	var rep runReport
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 
-	want, err := selected(options{subjects: []string{subject}})
+	want, err := selected(options{subjects: []string{subject}, replicas: load == "hey"})
 	require.NoError(t, err)
 	require.Len(t, rep.Results, len(want), "one row per version, baselines included")
 	for _, r := range rep.Results {
 		t.Run(r.Package+"/"+strings.ReplaceAll(r.Strategy, " ", ""), func(t *testing.T) {
 			assert.True(t, r.Declared, "verdict %q, want one of %v: %s", r.Verdict, r.Want, r.Evidence)
-			for _, want := range wantEvidence[r.Package] {
+			for _, want := range wantEvidence[evidenceKey(r)] {
 				if r.Load == "wrk" && strings.Contains(want, "after 200 increments") {
 					want = "increments, 10 at a time" // wrk runs for a time, not a count
 				}
@@ -164,6 +187,7 @@ func TestFlags(t *testing.T) {
 		{"-subject", "counter", "-url", "http://127.0.0.1:9", "-cmd", "x {port}"}, // one or the other
 		{"-subject", "counter", "-cmd", "python3 counter.py"},                     // no {port}
 		{"-subject", "panic", "-url", "http://127.0.0.1:9"},                       // no such contract
+		{"-redis", "127.0.0.1:6379", "-embedded-redis"},                           // one or the other
 	} {
 		var stdout, stderr bytes.Buffer
 		assert.Equal(t, 2, run(t.Context(), args, &stdout, &stderr), "%v", args)
@@ -187,13 +211,18 @@ func TestJudgeRefusesOtherHosts(t *testing.T) {
 // TestSelected checks -subject and -strategy, and that the baselines come
 // along whatever is chosen.
 func TestSelected(t *testing.T) {
-	vs, err := selected(options{subjects: []string{"counter"}, strategies: []string{"mutex", "channel"}})
-	require.NoError(t, err)
-	var got []string
-	for _, v := range vs {
-		got = append(got, v.pkg)
+	for replicas, want := range map[bool][]string{
+		true:  {"loadtest/baseline no-op", "loadtest/baseline no-op, bursts", "2_mutex/counter mutex", "3_channel-commands/counter channel", "2_mutex/counter mutex ×3"},
+		false: {"loadtest/baseline no-op", "loadtest/baseline no-op, bursts", "2_mutex/counter mutex", "3_channel-commands/counter channel"},
+	} {
+		vs, err := selected(options{subjects: []string{"counter"}, strategies: []string{"mutex", "channel"}, replicas: replicas})
+		require.NoError(t, err)
+		var got []string
+		for _, v := range vs {
+			got = append(got, v.pkg+" "+v.label())
+		}
+		assert.Equal(t, want, got, "-replicas=%v", replicas)
 	}
-	assert.Equal(t, []string{"loadtest/baseline", "loadtest/baseline", "2_mutex/counter", "3_channel-commands/counter"}, got)
 }
 
 // Each load generator, against a real loopback server that counts what

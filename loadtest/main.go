@@ -65,6 +65,7 @@ type options struct {
 	url, cmd             string        // a server the harness did not build
 	redisAddr            string        // a Redis already running, for the 5_redis rows
 	embeddedRedis        bool          // the embedded Redis even where redis-server is installed
+	replicas             bool          // run the rows of replicas behind a proxy too
 	redis                *sharedRedis  // the run's Redis
 	stderr               io.Writer     // for -v
 }
@@ -87,6 +88,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.wrkDuration, "wrk-duration", 3*time.Second, "how long each burst of -load wrk runs")
 	fs.StringVar(&o.url, "url", "", "judge a server that is already running at this URL, in any language, by -subject's contract")
 	fs.StringVar(&o.redisAddr, "redis", "", "a Redis already running (host:port) for the versions that keep their state there; by default the harness starts redis-server if it is installed, or an embedded one")
+	fs.BoolVar(&o.replicas, "replicas", true, "run the rows of three replicas behind a proxy (×3) too; -replicas=false leaves them out")
 	fs.BoolVar(&o.embeddedRedis, "embedded-redis", false, "use the embedded Redis (miniredis) even where redis-server is installed")
 	fs.StringVar(&o.cmd, "cmd", "", "judge the server this command starts (run by sh; {port} in it becomes a free 127.0.0.1 port), by -subject's contract")
 	fs.Usage = func() { usage(fs) }
@@ -186,6 +188,7 @@ func selected(o options) ([]version, error) {
 		switch {
 		case v.subject == "baseline":
 			vs = append(vs, v)
+		case v.replicas > 0 && !o.replicas:
 		case (len(o.subjects) == 0 || slices.Contains(o.subjects, v.subject)) &&
 			(len(o.strategies) == 0 || slices.Contains(o.strategies, v.strategy)):
 			vs = append(vs, v)

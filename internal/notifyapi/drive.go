@@ -85,16 +85,20 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 		return "", NeverRemoved.Errorf("%d subscribers left; GET /stats after %v: %+v", len(subs), removeWait, st)
 	}
 
+	who := fmt.Sprintf("%d subscribers", len(subs))
+	if len(tg.Replicas) > 0 {
+		who += fmt.Sprintf(" on %d replicas", len(tg.Replicas))
+	}
 	switch {
 	case tg.Load.Short():
-		return fmt.Sprintf("%d subscribers got all %d events in order (%d/s), left and were removed (-short: no stalled subscriber)",
-			len(subs), published, publishRate), nil
+		return fmt.Sprintf("%s got all %d events in order (%d/s), left and were removed (-short: no stalled subscriber)",
+			who, published, publishRate), nil
 	case len(tg.Replicas) > 0:
 		// A stalled subscriber behind a proxy fills the proxy's socket
 		// buffers too before its replica's: minutes of changes. The
 		// replicas drop it as one server does, which that row shows.
-		return fmt.Sprintf("%d subscribers on %d replicas got all %d events in order (%d/s), left and were removed (no stalled subscriber behind the proxy)",
-			len(subs), len(tg.Replicas), published, publishRate), nil
+		return fmt.Sprintf("%s got all %d events in order (%d/s), left and were removed (no stalled subscriber behind the proxy)",
+			who, published, publishRate), nil
 	}
 	stalledAfter, err := stallOne(ctx, c)
 	if err != nil {
