@@ -215,6 +215,10 @@ type runReport struct {
 	Results []result      `json:"results"`
 	Wall    time.Duration `json:"wall_ns"`
 	Redis   string        `json:"redis,omitempty"` // the Redis of the replica rows, if any ran
+	// RedisBenchmark is redis-benchmark's INCR rate on that Redis, in a
+	// run without -race where it is installed.
+	RedisBenchmark string        `json:"redis_benchmark,omitempty"`
+	ReplicaCosts   []replicaCost `json:"replica_costs,omitempty"`
 	// External is set when the one result is a server the lab did not
 	// build (-url, -cmd): no declared verdict, no race detector.
 	External bool `json:"external,omitempty"`
@@ -277,7 +281,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		rep, err = measureAll(ctx, o, vs, load, prog)
+		if rs := o.redis.started(); rs != nil && !o.race && err == nil {
+			prog.show("redis-benchmark -t incr…")
+			rep.RedisBenchmark = benchmarkRedis(ctx, rs.Addr)
+		}
 		rep.Redis = o.redis.close()
+		rep.ReplicaCosts = replicaCosts(rep.Results)
 	}
 	prog.clear()
 	if err != nil {

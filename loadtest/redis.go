@@ -28,6 +28,13 @@ func (r *sharedRedis) get(ctx context.Context) (*redislab.Server, error) {
 	return r.srv, r.err
 }
 
+// started is the Redis, if the run started one.
+func (r *sharedRedis) started() *redislab.Server {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.srv
+}
+
 // close stops the Redis, if the run started one, and says which it was:
 // "" if none.
 func (r *sharedRedis) close() string {

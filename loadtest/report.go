@@ -51,6 +51,16 @@ func writeReport(path string, rep runReport) error {
 	if rep.Redis != "" {
 		fmt.Fprintf(&b, "A strategy marked ×3 ran as three replicas behind a round-robin proxy (`go run ./loadtest/cluster`).\n%s.\n\n", rep.Redis)
 	}
+	if lines := describeCosts(rep.ReplicaCosts); len(lines) > 0 && !rep.Race {
+		fmt.Fprintf(&b, "Beyond one process, on the same load (the mutex ×3 against the mutex is the proxy hop and three processes\nsharing the cores; a shared store against the mutex ×3 is what keeping the state elsewhere costs on top):\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+		if rep.RedisBenchmark != "" {
+			fmt.Fprintf(&b, "- %s\n", rep.RedisBenchmark)
+		}
+		fmt.Fprintln(&b)
+	}
 
 	fmt.Fprintf(&b, "| subject | strategy | verdict | | req/s | × baseline | p50 | p99 | evidence |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|--:|--:|--:|--:|---|\n")

@@ -89,6 +89,12 @@ func printTable(w io.Writer, rep runReport) {
 	if rep.Redis != "" {
 		fmt.Fprintf(w, "×3: three replicas behind a round-robin proxy. %s.\n", rep.Redis)
 	}
+	if lines := describeCosts(rep.ReplicaCosts); len(lines) > 0 && !rep.Race {
+		fmt.Fprintf(w, "Beyond one process, on the same load: %s.\n", strings.Join(lines, "; "))
+	}
+	if rep.RedisBenchmark != "" {
+		fmt.Fprintln(w, rep.RedisBenchmark+".")
+	}
 }
 
 func buildKind(race bool) string {

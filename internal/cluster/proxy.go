@@ -14,6 +14,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -58,8 +59,11 @@ func NewProxy(replicas []string) (*Proxy, error) {
 			r.Out.Host = r.In.Host
 			r.SetXForwarded()
 		},
-		Transport:     &roundRobin{proxy: p, base: transport()},
-		FlushInterval: -1, // stream: a long wait and a websocket alike
+		Transport: &roundRobin{proxy: p, base: transport()},
+		// FlushInterval is left at 0: an answer is written whole, in as
+		// few writes as it takes, and ReverseProxy itself streams one of
+		// unknown length at once. Websockets are copied apart.
+		BufferPool: buffers{},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			http.Error(w, "proxy: no replica answered: "+err.Error(), http.StatusBadGateway)
 		},
@@ -93,6 +97,19 @@ func transport() *http.Transport {
 	t.MaxIdleConnsPerHost = maxIdlePerReplica
 	return t
 }
+
+// copyBufferSize is the size of the buffers the proxy copies bodies with,
+// as ReverseProxy's own.
+const copyBufferSize = 32 << 10
+
+// buffers is the proxy's pool of copy buffers: without one, ReverseProxy
+// allocates and zeroes 32 KB for every request.
+type buffers struct{}
+
+var bufferPool = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
+
+func (buffers) Get() []byte  { return bufferPool.Get().(*[copyBufferSize]byte)[:] }
+func (buffers) Put(b []byte) { bufferPool.Put((*[copyBufferSize]byte)(b)) }
 
 // roundRobin is the proxy's transport: it sends each request to the next
 // replica, and on to the one after if a replica refuses the connection.

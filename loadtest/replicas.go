@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// A replicaCost compares a row of replicas with the same subject's
+// single-process mutex row, under the same load: where the time goes
+// beyond one process.
+type replicaCost struct {
+	Subject  string  `json:"subject"`
+	Strategy string  `json:"strategy"` // the row of replicas, e.g. "redis ×3"
+	OfMutex  float64 `json:"of_mutex"` // its median req/s over the one-process mutex's
+	OfSplit  float64 `json:"of_split"` // over the mutex ×3's: what its shared store costs beyond the proxy hop
+	HasSplit bool    `json:"-"`        // a mutex ×3 row ran
+}
+
+// replicaCosts are the ratios of every row of replicas to the same
+// subject's one-process mutex row and to its mutex ×3 row: the mutex ×3's
+// ratio to the mutex is the proxy hop (and three processes on the cores),
+// and a store's ratio to the mutex ×3 is what keeping the state elsewhere
+// costs on top. Rows with a capped rate are left out: their rate is the
+// cap's.
+func replicaCosts(results []result) []replicaCost {
+	one, split := map[string]float64{}, map[string]float64{}
+	for _, r := range results {
+		if r.Strategy == "mutex" && r.Replicas == 0 && r.RateCap == 0 && len(r.RPS) > 0 {
+			one[r.Subject] = median(r.RPS)
+		}
+		if r.Strategy == "mutex ×3" && r.RateCap == 0 && len(r.RPS) > 0 {
+			split[r.Subject] = median(r.RPS)
+		}
+	}
+	var costs []replicaCost
+	for _, r := range results {
+		base := one[r.Subject]
+		if r.Replicas == 0 || r.RateCap > 0 || len(r.RPS) == 0 || base == 0 {
+			continue
+		}
+		c := replicaCost{Subject: r.Subject, Strategy: r.Strategy, OfMutex: median(r.RPS) / base}
+		if s := split[r.Subject]; s > 0 {
+			c.OfSplit, c.HasSplit = median(r.RPS)/s, true
+		}
+		costs = append(costs, c)
+	}
+	return costs
+}
+
+// describeCosts is the costs in prose, one line each.
+func describeCosts(costs []replicaCost) []string {
+	var lines []string
+	for _, c := range costs {
+		line := fmt.Sprintf("%s %s: %.2f× the one-process mutex's req/s", c.Subject, c.Strategy, c.OfMutex)
+		if c.HasSplit && c.Strategy != "mutex ×3" {
+			line += fmt.Sprintf(", %.2f× the mutex ×3's", c.OfSplit)
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// redisBenchmarkWait bounds redis-benchmark's run.
+const redisBenchmarkWait = 30 * time.Second
+
+var incrRate = regexp.MustCompile(`INCR: ([0-9.]+) requests per second`)
+
+// benchmarkRedis measures the Redis at addr with redis-benchmark -t incr,
+// 200 clients at a time as the harness's load: the store's own limit,
+// with no HTTP in the way. "" where redis-benchmark is not installed.
+func benchmarkRedis(ctx context.Context, addr string) string {
+	if _, err := exec.LookPath("redis-benchmark"); err != nil {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, redisBenchmarkWait)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "redis-benchmark", "-h", host, "-p", port, "-t", "incr", "-n", "100000", "-c", "200", "-q").CombinedOutput()
+	m := incrRate.FindStringSubmatch(string(out))
+	if err != nil || m == nil {
+		return "redis-benchmark -t incr failed: " + strings.TrimSpace(lastLine(string(out)))
+	}
+	return fmt.Sprintf("redis-benchmark -t incr -c 200 on the same Redis: %s INCR/s (the store's own limit, with no HTTP in the way)", strings.Split(m[1], ".")[0])
+}
