@@ -13,6 +13,7 @@ import (
 
 	"concurrencylab/internal/childproc"
 	"concurrencylab/internal/scenario"
+	"concurrencylab/internal/server"
 )
 
 // portPlaceholder is where -cmd's command takes the port to serve on.
@@ -81,7 +82,7 @@ func startJudged(ctx context.Context, o options) (string, *childproc.Process, er
 		base, err := loopbackURL(o.url)
 		return base, nil, err
 	}
-	port, err := freePort()
+	port, err := server.FreePort()
 	if err != nil {
 		return "", nil, err
 	}
@@ -107,16 +108,6 @@ func loopbackURL(raw string) (string, error) {
 		return "", fmt.Errorf("-url %q: the harness loads only servers on this machine (127.0.0.1, localhost, [::1])", raw)
 	}
 	return strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/"), nil
-}
-
-// freePort asks the kernel for a free 127.0.0.1 port.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // loadOf is the shape of load the registry gives a subject's versions, and

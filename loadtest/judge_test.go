@@ -15,6 +15,7 @@ import (
 
 	"concurrencylab/internal/childproc"
 	"concurrencylab/internal/scenario"
+	"concurrencylab/internal/server"
 )
 
 // TestJudgeAServerInAnotherLanguage is the harness judging servers it did
@@ -51,7 +52,7 @@ func TestJudgeAServerInAnotherLanguage(t *testing.T) {
 				checkJudged(t, rep, code, tc.verdict, tc.evidence, tc.contractFull, tc.contractPart)
 			})
 			t.Run("url", func(t *testing.T) {
-				port, err := freePort()
+				port, err := server.FreePort()
 				require.NoError(t, err)
 				url := "http://127.0.0.1:" + strconv.Itoa(port)
 				cmd := exec.Command("sh", "-c", strings.ReplaceAll(command, portPlaceholder, strconv.Itoa(port)))

@@ -13,6 +13,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"concurrencylab/internal/server"
 )
 
 // Kinds of Redis server.
@@ -101,7 +103,7 @@ func startEmbedded() (*Server, error) {
 }
 
 func startReal(ctx context.Context) (*Server, error) {
-	port, err := freePort()
+	port, err := server.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -196,17 +198,6 @@ func (s *Server) kill() {
 		<-s.exit
 	}
 	s.cmd = nil
-}
-
-// freePort asks the kernel for a free loopback port. Another process could
-// take it before redis-server binds it; run then reports the bind error.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func portOf(addr string) string {
