@@ -40,7 +40,7 @@ func on(rs *redislab.Server, inc string) labtest.Factory {
 // which the race detector slows several times over, and a lost update
 // needs only two clients at once. loadWorkers clients send loadRequests
 // increments in all.
-const loadWorkers, loadRequests = 20, 1000
+const loadWorkers, loadRequests = 20, 600
 
 // alone is one server on a fresh embedded Redis of its own.
 func alone(inc string) func(t *testing.T, _ scenario.Needs) *scenario.Target {

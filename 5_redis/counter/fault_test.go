@@ -19,7 +19,7 @@ import (
 // The load of TestReplicaKilledMidLoad: killWorkers clients send
 // killRequests increments in all through the proxy, and one replica is
 // killed once a third of them are answered.
-const killWorkers, killRequests = 20, 1500
+const killWorkers, killRequests = 20, 900
 
 // TestReplicaKilledMidLoad kills one of three replica processes with
 // SIGKILL in the middle of a load through the proxy. The other two keep
