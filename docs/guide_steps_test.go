@@ -39,7 +39,7 @@ var lessons = []lesson{
 		run("diff -u 1_naive-race/counter/store.go 2_mutex/counter/store.go", "+\tmu       sync.Mutex       // guards counters", "+\ts.mu.Lock()\n+\tdefer s.mu.Unlock()").exits(1),
 		run("diff -u 2_mutex/counter/store.go 3_channel-commands/counter/store.go").exits(1),
 
-		run("go run ./loadtest -subject counter",
+		run("go run ./loadtest -subject counter -replicas=false",
 			"counter   naive           race     ✓",
 			"counter   mutex           ok       ✓",
 			"counter   channel         ok       ✓",
@@ -79,7 +79,7 @@ var lessons = []lesson{
 		stopped("go run ./3_channel-commands/matchmaker -tls -pair-timeout 1s", "INFO stopped"),
 
 		run("diff -u 2_mutex/matchmaker/matchmaker.go 3_channel-commands/matchmaker/matchmaker.go").exits(1),
-		run("go run ./loadtest -subject matchmaker",
+		run("go run ./loadtest -subject matchmaker -replicas=false",
 			"matchmaker  mutex           ok       ✓",
 			"matchmaker  channel         ok       ✓"),
 		run("LAB_EXERCISE=1 go test -race ./1_naive-race/matchmaker", "FAIL\tconcurrencylab/1_naive-race/matchmaker").exits(1),
@@ -118,7 +118,7 @@ var lessons = []lesson{
 		stopped("go run ./internal/subscribe", "left").inTerminal("first subscriber"),
 		stopped("go run ./2_mutex/notifier", "INFO stopped"),
 
-		run("go run ./loadtest -subject notifier",
+		run("go run ./loadtest -subject notifier -replicas=false",
 			"notifier  naive          leaked   ✓",
 			"notifier  mutex          ok       ✓",
 			"notifier  channel        ok       ✓"),
@@ -161,8 +161,94 @@ var lessons = []lesson{
 			"panic     goroutine      crashed  ✓",
 			"panic     recoverer      hung     ✓"),
 	}},
+	{"replicas", []step{
+		start("go run ./loadtest/cluster 2_mutex/counter"),
+		run(`go tool hey -n 20000 -c 200 "http://127.0.0.1:8000/inc?name=i"`, "[200]\t20000 responses"),
+		run(`curl -i "127.0.0.1:8000/get?name=i"`, "Lab-Replica: 3", "i: 6666"),
+		run(`curl -i "127.0.0.1:8000/get?name=i"`, "Lab-Replica: 1", "i: 6667"),
+		run(`curl -i "127.0.0.1:8000/get?name=i"`, "Lab-Replica: 2", "i: 6667"),
+		stopped("go run ./loadtest/cluster 2_mutex/counter", "stopping..."),
+
+		start("go run ./loadtest/cluster 5_redis/counter"),
+		run(`go tool hey -n 20000 -c 200 "http://127.0.0.1:8000/inc?name=i"`, "[200]\t20000 responses"),
+		run(`curl -i "127.0.0.1:8000/get?name=i"`, "Lab-Replica: 3", "i: 20000"),
+		run(`curl -i "127.0.0.1:8000/get?name=i"`, "Lab-Replica: 1", "i: 20000"),
+		run(`curl -i "127.0.0.1:8000/get?name=i"`, "Lab-Replica: 2", "i: 20000"),
+		stopped("go run ./loadtest/cluster 5_redis/counter"),
+
+		start("go run ./loadtest/cluster 5_redis/counter -inc getset"),
+		run(`go tool hey -n 20000 -c 200 "http://127.0.0.1:8000/inc?name=i"`, "[200]\t20000 responses"),
+		run(`curl -i "127.0.0.1:8000/get?name=i"`, "Lab-Replica: 3"),
+		stopped("go run ./loadtest/cluster 5_redis/counter -inc getset"),
+		run("go test -race -v -run TestGetSetLosesUpdates ./5_redis/counter",
+			"failed as expected, with lost updates", "--- PASS: TestGetSetLosesUpdates", "ok  \tconcurrencylab/5_redis/counter"),
+
+		start("go run ./loadtest/cluster 5_redis/counter -inc watch"),
+		run(`go tool hey -n 2000 -c 200 "http://127.0.0.1:8000/inc?name=i"`, "[200]\t2000 responses"),
+		run(`curl -i "127.0.0.1:8000/get?name=i"`, "Lab-Replica: 3", "i: 2000"),
+		run("curl 127.0.0.1:8000/debug/vars", `"inc_increments": 667`, `"inc_retries": `),
+		stopped("go run ./loadtest/cluster 5_redis/counter -inc watch"),
+
+		start("go run ./loadtest/cluster 2_mutex/matchmaker -pair-timeout 2s"),
+		run(`curl "127.0.0.1:8000/?id=alice" & curl "127.0.0.1:8000/?id=bob"; wait`, "timeout waiting for peer"),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 3", `{"requests":0,"waiting":0,"paired":0,"timed_out":0,"canceled":0}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 1", `{"requests":1,"waiting":0,"paired":0,"timed_out":1,"canceled":0}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 2", `{"requests":1,"waiting":0,"paired":0,"timed_out":1,"canceled":0}`),
+		stopped("go run ./loadtest/cluster 2_mutex/matchmaker -pair-timeout 2s"),
+
+		start("go run ./loadtest/cluster 5_redis/matchmaker -pair-timeout 2s"),
+		run(`curl "127.0.0.1:8000/?id=alice" & curl "127.0.0.1:8000/?id=bob"; wait`, "alice", "bob"),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 3", `{"requests":2,"waiting":0,"paired":1,"timed_out":0,"canceled":0}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 1", `{"requests":2,"waiting":0,"paired":1,"timed_out":0,"canceled":0}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 2", `{"requests":2,"waiting":0,"paired":1,"timed_out":0,"canceled":0}`),
+		stopped("go run ./loadtest/cluster 5_redis/matchmaker -pair-timeout 2s"),
+
+		start("go run ./loadtest/cluster 2_mutex/notifier"),
+		start("go run ./internal/subscribe"),
+		run(`curl -i -d '{"name":"a"}' 127.0.0.1:8000/resources`, "201 Created", "Lab-Replica: 2", `{"event":"created","id":1,"seq":1}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 3", `{"subscribers":0,"published":0,"delivered":0,"dropped":0}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 1", `{"subscribers":1,"published":0,"delivered":0,"dropped":0}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 2", `{"subscribers":0,"published":1,"delivered":0,"dropped":0}`),
+		stopped("go run ./internal/subscribe", "left"),
+		stopped("go run ./loadtest/cluster 2_mutex/notifier"),
+
+		start("go run ./loadtest/cluster 5_redis/notifier"),
+		start("go run ./internal/subscribe"),
+		run(`curl -i -d '{"name":"a"}' 127.0.0.1:8000/resources`, "Lab-Replica: 2", `{"event":"created","id":1,"seq":1}`),
+		awaits("go run ./internal/subscribe", `{"event":"created","id":1,"seq":1}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 3", `{"subscribers":1,"published":1,"delivered":1,"dropped":0}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 1", `{"subscribers":1,"published":1,"delivered":1,"dropped":0}`),
+		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 2", `{"subscribers":1,"published":1,"delivered":1,"dropped":0}`),
+		stopped("go run ./internal/subscribe", "left"),
+		stopped("go run ./loadtest/cluster 5_redis/notifier"),
+
+		run("go run ./loadtest -subject counter -strategy mutex,redis,redis-getset",
+			"counter   mutex ×3         split         ✓",
+			"counter   redis-getset ×3  lost updates  ✓",
+			"counter   redis ×3         ok            ✓",
+			"the race detector, built into all 3 replicas, reported nothing"),
+		run("LAB_EXERCISE=1 go test -race -run TestGetSetLosesUpdates ./5_redis/counter",
+			"exercise mode: this version must pass the same suite as the safe versions", "lost updates: ",
+			"FAIL\tconcurrencylab/5_redis/counter").exits(1),
+
+		// The README's own commands: the cluster as a background job of
+		// the shell, stopped with kill %1.
+		start("go run ./loadtest/cluster 2_mutex/counter &"),
+		run(`go tool hey -n 20000 -c 200 "http://127.0.0.1:8000/inc?name=i"`, "[200]\t20000 responses"),
+		run(`curl "127.0.0.1:8000/get?name=i"`, "i: 6666"),
+		killJob("go run ./loadtest/cluster 2_mutex/counter &", "stopping..."),
+	}},
 	{"the whole lab", []step{
-		run("go run ./loadtest", "counter     naive           race     ✓", "17 versions in"),
+		run("go run ./loadtest",
+			"counter     naive            race           ✓",
+			"counter     mutex ×3         split          ✓",
+			"counter     redis-getset ×3  lost updates   ✓",
+			"counter     redis ×3         ok             ✓",
+			"matchmaker  mutex ×3         broken         ✓",
+			"matchmaker  redis ×3         ok             ✓",
+			"notifier    mutex ×3         missed events  ✓",
+			"notifier    redis ×3         ok             ✓",
+			"24 versions in"),
 		// go test -race ./... runs in "before you start".
 	}},
 }
@@ -214,6 +300,16 @@ func stopped(cmd string, want ...string) step {
 func exited(cmd string, want ...string) step {
 	return step{action: actExits, cmd: cmd, want: want, exit: anyFailure}
 }
+
+// killJob is `kill %1` in the shell that started job in the background
+// (job ends in " &"): the shell signals the job's process group, as Ctrl-C
+// does a terminal's.
+func killJob(job string, want ...string) step {
+	s := stopped("kill %1", want...)
+	s.in = job
+	return s
+}
+
 func (s step) exits(code int) step         { s.exit = code; return s }
 func (s step) inTerminal(name string) step { s.in = name; return s }
 
@@ -227,8 +323,11 @@ func (s step) name() string {
 
 // ready is what a started command prints once it can be used.
 func (s step) ready() string {
-	if strings.Contains(s.cmd, "internal/subscribe") {
+	switch {
+	case strings.Contains(s.cmd, "internal/subscribe"):
 		return "subscribed to"
+	case strings.Contains(s.cmd, "loadtest/cluster"):
+		return "Ctrl-C stops them all."
 	}
 	return "INFO listening url="
 }

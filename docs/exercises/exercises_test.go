@@ -1,7 +1,7 @@
 // Package exercises_test proves that the exercises in this directory are
-// real: in exercise mode (LAB_EXERCISE=1) the naive versions, untouched,
-// fail their own tests, and each model answer, dropped into a naive package
-// in their place, passes them. Both run the real go command in child
+// real: in exercise mode (LAB_EXERCISE=1) the broken versions, untouched,
+// fail their own tests, and each model answer, dropped into a broken
+// package in place of the broken files, passes them. Both run the real go command in child
 // processes, from the module root, exactly as a learner would type it; the
 // model answers go in through a go test -overlay, so no file on disk
 // changes.
@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,37 +41,69 @@ const (
 	childTestTimeout = "90s"
 )
 
-// A subject is one naive package and what its exercise needs.
+// A subject is one exercise: the broken package a learner fixes, and what
+// proving its exercise needs.
 type subject struct {
-	name string // counter, matchmaker, notifier: the folder under 1_naive-race/ and the others
+	name string // the exercise, as its page (counter.md) names it
+	pkg  string // the package, from the module root: 1_naive-race/counter
 
 	// failingRun is a -run pattern for the untouched version: a subset of
 	// its tests that fails at once and every time (see
 	// TestUntouchedNaiveFailsExerciseMode), or "" for the whole package.
 	failingRun string
+	// answerRun is a -run pattern for the model answers: the exercise's
+	// command, or "" for the whole package.
+	answerRun string
 	// evidence matches an output line that shows the seed's bug, under
 	// -race or without it.
 	evidence func(race bool) *regexp.Regexp
 
-	// modelFiles maps a file of the naive package to the model answer's
-	// file that takes its place, as a path under the strategy's folder
-	// (2_mutex/<subject>/ or 3_channel-commands/<subject>/).
-	modelFiles map[string]string
+	// keep lists the package's non-test files, besides main.go, that stay
+	// under every model answer; the others are deleted (see writeOverlay).
+	keep []string
+	// answers are the model answers.
+	answers []answer
 }
 
-// adapterFile is the file, if any, that gives the naive main.go and tests
-// what they call on top of strategy's model answer of subject: it is
-// testdata/<strategy>/<subject>.go, and goes into the naive package as
-// adapter.go. There is one for each strategy, since the model answers'
-// lifecycles differ: the channel-commands answer has an owner goroutine to
-// Close, the mutex answer nothing to stop.
-func adapterFile(subject, strategy string) string {
-	return filepath.Join("testdata", strategy, subject+".go")
+// An answer is one model answer of an exercise.
+type answer struct {
+	name string // the folder of its strategy (2_mutex), or the fix's name
+	// files maps a file of the package to the file that takes its place,
+	// as a path from the module root.
+	files map[string]string
+	// adapter, if set and present, is a file of this package's, under
+	// testdata/, that goes into the package as adapter.go (see
+	// naiveAnswers).
+	adapter string
 }
+
+// naiveAnswers are the model answers of the exercise on the naive version
+// of subject: for each strategy, the files of strategy/subject/ that
+// modelFiles names (naive file -> the strategy's file), with an adapter
+// where there is one: testdata/<strategy>/<subject>.go, which gives the
+// naive main.go and tests what they call on top of the answer. There is
+// one for each strategy, since the answers' lifecycles differ: the
+// channel-commands answer has an owner goroutine to Close, the mutex
+// answer nothing to stop.
+func naiveAnswers(subject string, modelFiles map[string]string) []answer {
+	var answers []answer
+	for _, strategy := range strategies {
+		files := map[string]string{}
+		for naiveName, modelName := range modelFiles {
+			files[naiveName] = filepath.Join(strategy, subject, modelName)
+		}
+		answers = append(answers, answer{name: strategy, files: files, adapter: filepath.Join("testdata", strategy, subject+".go")})
+	}
+	return answers
+}
+
+// The two model answers of the naive versions, by their folders.
+var strategies = []string{"2_mutex", "3_channel-commands"}
 
 var subjects = []subject{
 	{
 		name: "counter",
+		pkg:  "1_naive-race/counter",
 		// The whole package: its one test takes about a second. Under -race
 		// the detector reports the map accesses of two requests that
 		// overlap, and 50 clients at once give it plenty; without it, the
@@ -82,10 +115,11 @@ var subjects = []subject{
 			}
 			return regexp.MustCompile(`^fatal error: concurrent map|lost updates: `)
 		},
-		modelFiles: map[string]string{"store.go": "store.go"},
+		answers: naiveAnswers("counter", map[string]string{"store.go": "store.go"}),
 	},
 	{
 		name: "matchmaker",
+		pkg:  "1_naive-race/matchmaker",
 		// On a fake clock, a client waits alone and times out; the naive
 		// queue keeps it, and the next client is paired with it: a wrong
 		// pair, or under -race the race on the finished client's
@@ -96,30 +130,47 @@ var subjects = []subject{
 		evidence: func(bool) *regexp.Regexp {
 			return regexp.MustCompile(`wrong pair: |^WARNING: DATA RACE`)
 		},
-		modelFiles: map[string]string{"matchmaker.go": "matchmaker.go"},
+		answers: naiveAnswers("matchmaker", map[string]string{"matchmaker.go": "matchmaker.go"}),
 	},
 	{
 		name: "notifier",
+		pkg:  "1_naive-race/notifier",
 		// On a fake clock, one of two subscribers closes its connection;
 		// nothing in the naive server reads it, so it is still counted.
 		failingRun: "^TestNotifierIsBroken$/^DisconnectedSubscriberIsRemoved$",
 		evidence: func(bool) *regexp.Regexp {
 			return regexp.MustCompile(`never removed: `)
 		},
-		modelFiles: map[string]string{"hub.go": "hub.go"},
+		answers: naiveAnswers("notifier", map[string]string{"hub.go": "hub.go"}),
+	},
+	{
+		name: "replicas",
+		pkg:  "5_redis/counter",
+		// The exercise's own command: the counter suite's concurrent
+		// increments against one server and three replicas, on a fresh
+		// embedded Redis each. GET, +1, SET loses hundreds of the 1000
+		// increments every run; the race detector sees none of it.
+		failingRun: "^TestGetSetLosesUpdates$",
+		answerRun:  "^TestGetSetLosesUpdates$",
+		evidence: func(bool) *regexp.Regexp {
+			return regexp.MustCompile(`lost updates: `)
+		},
+		keep: []string{"store.go", "inc_script.go", "inc_watch.go"},
+		answers: []answer{
+			{name: "script", files: map[string]string{"inc_getset.go": "docs/exercises/testdata/5_redis/counter/script.go"}},
+			{name: "watch", files: map[string]string{"inc_getset.go": "docs/exercises/testdata/5_redis/counter/watch.go"}},
+		},
 	},
 }
 
-// The two model answers, by their folders.
-var strategies = []string{"2_mutex", "3_channel-commands"}
-
 // TestUntouchedNaiveFailsExerciseMode proves that exercise mode demands a
-// fix: LAB_EXERCISE=1 go test on a naive package as the lab ships it exits
-// non-zero, having run the suite in-process, and the output shows the
-// seed's bug.
+// fix: LAB_EXERCISE=1 go test on a broken package as the lab ships it
+// exits non-zero, having run the suite in-process, and the output shows
+// the seed's bug.
 //
-// For the matchmaker and the notifier the child runs one scenario, not the
-// whole suite, which is sound: go test fails if any test fails, the full
+// For the replicas the child runs the exercise's command. For the
+// matchmaker and the notifier it runs one scenario, not the whole suite,
+// which is sound: go test fails if any test fails, the full
 // command runs this same scenario against a fresh server, and the scenario
 // runs in a testing/synctest bubble on a fake clock, where its goroutines
 // interleave the same way every time. So it fails on every run, and the
@@ -136,14 +187,14 @@ func TestUntouchedNaiveFailsExerciseMode(t *testing.T) {
 			if s.failingRun != "" {
 				args = append(args, "-run="+s.failingRun)
 			}
-			args = append(args, packageArgs("./1_naive-race/"+s.name)...)
+			args = append(args, packageArgs("./"+s.pkg)...)
 			out, err := goCommand(t, root, args...)
 
 			if err == nil {
-				t.Fatalf("LAB_EXERCISE=1 go %s passed, but the naive version as the lab ships it fails.\n"+
+				t.Fatalf("LAB_EXERCISE=1 go %s passed, but the broken version as the lab ships it fails.\n"+
 					"Its files have been changed (is a learner's fix in place?). Restore them with\n"+
-					"\tgit checkout -- 1_naive-race/%s\n(keep a copy of your fix first, if you want it).\nThe output ends:\n%s",
-					strings.Join(args, " "), s.name, tail(out))
+					"\tgit checkout -- %s\n(keep a copy of your fix first, if you want it).\nThe output ends:\n%s",
+					strings.Join(args, " "), s.pkg, tail(out))
 			}
 			requireRan(t, out, err)
 			require.Truef(t, hasLine(out, s.evidence(labtest.RaceEnabled)),
@@ -154,27 +205,29 @@ func TestUntouchedNaiveFailsExerciseMode(t *testing.T) {
 }
 
 // TestModelAnswersPassExerciseMode proves that the exercises can be done:
-// each model answer, laid over its naive package in place of the naive
+// each model answer, laid over its broken package in place of the broken
 // files (with an adapter where the naive main.go and tests call what the
-// answer does not have: see adapterFile), passes the naive
-// package's whole test in exercise mode. The naive main.go is kept, so the
-// command still builds as a learner's fix must.
+// answer does not have: see naiveAnswers), passes the package's test in
+// exercise mode (the whole test, or the exercise's command). The package's
+// main.go is kept, so the command still builds as a learner's fix must.
 func TestModelAnswersPassExerciseMode(t *testing.T) {
 	t.Parallel()
 	root := moduleRoot(t)
 	for _, s := range subjects {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
-			for _, strategy := range strategies {
-				t.Run(strategy, func(t *testing.T) {
+			for _, a := range s.answers {
+				t.Run(a.name, func(t *testing.T) {
 					t.Parallel()
-					overlay := writeOverlay(t, root, s, strategy)
-					pkg := "./1_naive-race/" + s.name
-					out, err := goCommand(t, root, append([]string{"test", "-count=1", "-v",
-						"-timeout=" + childTestTimeout, "-overlay=" + overlay}, packageArgs(pkg)...)...)
+					overlay := writeOverlay(t, root, s, a)
+					args := []string{"test", "-count=1", "-v", "-timeout=" + childTestTimeout, "-overlay=" + overlay}
+					if s.answerRun != "" {
+						args = append(args, "-run="+s.answerRun)
+					}
+					out, err := goCommand(t, root, append(args, packageArgs("./"+s.pkg)...)...)
 
-					require.NoErrorf(t, err, "%s/%s in place of the naive files should pass; the output ends:\n%s",
-						strategy, s.name, tail(out))
+					require.NoErrorf(t, err, "the %s answer in place of the files of %s should pass; the output ends:\n%s",
+						a.name, s.pkg, tail(out))
 					requireRan(t, out, err)
 					require.Truef(t, hasLine(out, regexp.MustCompile(`^--- PASS: `)),
 						"no top-level test passed; the output ends:\n%s", tail(out))
@@ -186,30 +239,32 @@ func TestModelAnswersPassExerciseMode(t *testing.T) {
 	}
 }
 
-// writeOverlay writes a go test -overlay file that lays the model answer of
-// strategy over the naive package of s, and returns its path. Every
-// non-test file of the naive package but main.go is deleted, so that files
-// a learner may have added for a fix cannot clash with the model answer;
-// the tests and main.go stay as they are.
-func writeOverlay(t *testing.T, root string, s subject, strategy string) string {
-	naive := filepath.Join(root, "1_naive-race", s.name)
-	entries, err := os.ReadDir(naive)
+// writeOverlay writes a go test -overlay file that lays the model answer a
+// over the package of s, and returns its path. Every non-test file of the
+// package but main.go and those s keeps is deleted, so that files a
+// learner may have added for a fix cannot clash with the model answer; the
+// tests, main.go and the kept files stay as they are.
+func writeOverlay(t *testing.T, root string, s subject, a answer) string {
+	dir := filepath.Join(root, s.pkg)
+	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	replace := map[string]string{}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") && name != "main.go" {
-			replace[filepath.Join(naive, name)] = "" // deleted
+		if strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") && name != "main.go" && !slices.Contains(s.keep, name) {
+			replace[filepath.Join(dir, name)] = "" // deleted
 		}
 	}
-	for naiveName, modelName := range s.modelFiles {
-		model := filepath.Join(root, strategy, s.name, modelName)
+	for name, model := range a.files {
+		model = filepath.Join(root, model)
 		require.FileExists(t, model)
-		replace[filepath.Join(naive, naiveName)] = model
+		replace[filepath.Join(dir, name)] = model
 	}
-	if adapter, err := filepath.Abs(adapterFile(s.name, strategy)); err == nil {
-		if _, err := os.Stat(adapter); err == nil {
-			replace[filepath.Join(naive, "adapter.go")] = adapter
+	if a.adapter != "" {
+		if adapter, err := filepath.Abs(a.adapter); err == nil {
+			if _, err := os.Stat(adapter); err == nil {
+				replace[filepath.Join(dir, "adapter.go")] = adapter
+			}
 		}
 	}
 
@@ -258,7 +313,7 @@ func goCommand(t *testing.T, dir string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// requireRan fails the test unless the child built, ran a naive package's
+// requireRan fails the test unless the child built, ran a broken package's
 // test in exercise mode (not in an expected-to-fail child process), and
 // exited by itself.
 func requireRan(t *testing.T, out string, err error) {
