@@ -57,7 +57,7 @@ var wantEvidence = map[string][]string{
 	"5_redis/counter redis ×3":        {"i: 200 after 200 increments"},
 	"2_mutex/matchmaker mutex ×3":     {"alice on replica 1 and bob on replica 2 were both still waiting"},
 	"5_redis/matchmaker redis ×3":     {"alice on replica 1 and bob on replica 2 paired", "all paired, /stats balanced"},
-	"2_mutex/notifier mutex ×3":       {"events within"},
+	"2_mutex/notifier mutex ×3":       {"events, and no more for"},
 	"5_redis/notifier redis ×3":       {"on 3 replicas got all", "in order", "were removed"},
 }
 

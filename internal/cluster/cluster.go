@@ -53,26 +53,35 @@ type Cluster struct {
 	once   sync.Once
 }
 
-// Start starts cfg.Replicas replicas of cfg.Bin, each on a free port, and
+// Start starts cfg.Replicas replicas of cfg.Command, each on a free port, and
 // the proxy in front of them. If any fails to start, Start stops the rest.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	n := cfg.Replicas
 	if n == 0 {
 		n = DefaultReplicas
 	}
-	c := &Cluster{}
-	var urls []string
+	// The replicas start at once: each takes a moment to say where it
+	// listens, and a row of the harness starts three.
+	c := &Cluster{Replicas: make([]*childproc.Process, n)}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
 	for i := range n {
-		args := append(slices.Clone(cfg.Command[1:]), "-addr", "127.0.0.1:0")
-		cmd := exec.Command(cfg.Command[0], append(args, cfg.Args...)...)
-		cmd.Env = cfg.Env
-		p, err := childproc.Start(ctx, cmd, childproc.Ready{Wait: startWait})
+		wg.Go(func() {
+			args := append(slices.Clone(cfg.Command[1:]), "-addr", "127.0.0.1:0")
+			cmd := exec.Command(cfg.Command[0], append(args, cfg.Args...)...)
+			cmd.Env = cfg.Env
+			c.Replicas[i], errs[i] = childproc.Start(ctx, cmd, childproc.Ready{Wait: startWait})
+		})
+	}
+	wg.Wait()
+	var urls []string
+	for i, err := range errs {
 		if err != nil {
+			c.Replicas = slices.DeleteFunc(c.Replicas, func(p *childproc.Process) bool { return p == nil })
 			c.stopReplicas()
 			return nil, fmt.Errorf("replica %d of %d: %w", i+1, n, err)
 		}
-		c.Replicas = append(c.Replicas, p)
-		urls = append(urls, p.URL)
+		urls = append(urls, c.Replicas[i].URL)
 	}
 	proxy, err := NewProxy(urls)
 	if err != nil {

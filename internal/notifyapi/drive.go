@@ -33,6 +33,9 @@ const (
 	// deliverWait bounds how long the subscribers may take to receive
 	// every event once the changes are answered.
 	deliverWait = 5 * time.Second
+	// quietWait bounds how long the subscribers may read nothing while
+	// some have not had every event.
+	quietWait = time.Second
 	// removeWait bounds how long a server may take to notice that the
 	// subscribers have gone: the safe versions notice in milliseconds.
 	removeWait = time.Second
@@ -205,12 +208,24 @@ func closeAll(subs []*follower) {
 }
 
 // awaitDelivery waits until every follower has read every one of the
-// published events.
+// published events: at most deliverWait in all, and at most quietWait
+// after the last event any of them read, since a subscriber that has
+// missed events waits in vain (a replica that announced only its own).
 func awaitDelivery(subs []*follower, published int64) error {
 	deadline := time.Now().Add(deliverWait)
+	total := func() (n int64) {
+		for _, f := range subs {
+			n += f.received.Load()
+		}
+		return n
+	}
+	last, lastAt := total(), time.Now()
 	for i, f := range subs {
-		for f.received.Load() < published && time.Now().Before(deadline) {
+		for f.received.Load() < published && time.Now().Before(deadline) && time.Since(lastAt) < quietWait {
 			time.Sleep(5 * time.Millisecond)
+			if n := total(); n != last {
+				last, lastAt = n, time.Now()
+			}
 		}
 		f.mu.Lock()
 		problem := f.problem
@@ -219,7 +234,7 @@ func awaitDelivery(subs []*follower, published int64) error {
 			return fmt.Errorf("subscriber %d: events out of order: %s", i+1, problem)
 		}
 		if got := f.received.Load(); got != published {
-			return MissedEvents.Errorf("subscriber %d got %d of %d events within %v", i+1, got, published, deliverWait)
+			return MissedEvents.Errorf("subscriber %d got %d of %d events, and no more for %v", i+1, got, published, time.Since(lastAt).Round(100*time.Millisecond))
 		}
 	}
 	return nil
