@@ -19,7 +19,7 @@
 //	curl "127.0.0.1:8000/get?name=i"    # i: 20000, from whichever replica
 //	kill %1
 //
-// and the same with -- -inc getset after the package: far fewer than 20000.
+// and the same with -inc getset after the package: far fewer than 20000.
 // Prove it: go test -race ./5_redis/counter
 package main
 
