@@ -23,10 +23,11 @@ import (
 	"concurrencylab/internal/scenario"
 )
 
-// TestMain removes the servers the harness built for the tests.
+// TestMain forgets the servers the harness built for the tests (see
+// gobuild.Cleanup).
 func TestMain(m *testing.M) {
 	code := m.Run()
-	gobuild.RemoveAll()
+	gobuild.Cleanup()
 	os.Exit(code)
 }
 

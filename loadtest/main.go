@@ -47,7 +47,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	gobuild.RemoveAll()
+	gobuild.Cleanup()
 	os.Exit(code)
 }
 

@@ -5,6 +5,8 @@ package gobuild
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,12 +33,17 @@ func ModuleRoot(ctx context.Context) (string, error) {
 // test runs the harness several times, and a -race link takes seconds.
 var builds = cache{bins: map[buildKey]*built{}}
 
-// cache builds each server once, into a folder of its own that RemoveAll
+// cache builds each server once per process, into a folder of the user's
+// cache that outlives the process: go build leaves a binary that is up to
+// date as it is, so a later run links nothing it linked before (a -race
+// link takes a second or two, and a run builds some twenty servers). Where
+// there is no user cache, the folder is a temporary one, which Cleanup
 // removes.
 type cache struct {
-	mu   sync.Mutex // guards dir and bins
-	dir  string
-	bins map[buildKey]*built
+	mu        sync.Mutex // guards dir, temporary and bins
+	dir       string
+	temporary bool
+	bins      map[buildKey]*built
 }
 
 type buildKey struct {
@@ -51,20 +58,36 @@ type built struct {
 	err  error
 }
 
-// RemoveAll removes every server this process built.
-func RemoveAll() {
+// Cleanup forgets the servers this process built, and removes them if
+// they were built into a temporary folder.
+func Cleanup() {
 	builds.mu.Lock()
 	defer builds.mu.Unlock()
-	if builds.dir != "" {
+	if builds.temporary {
 		os.RemoveAll(builds.dir)
 	}
-	builds.dir, builds.bins = "", map[buildKey]*built{}
+	builds.dir, builds.temporary, builds.bins = "", false, map[buildKey]*built{}
+}
+
+// folder is where the servers of the module at root are built: a folder
+// of the user's cache of its own for each checkout of the lab, or else a
+// temporary one.
+func folder(root string) (dir string, temporary bool, err error) {
+	if cache, err := os.UserCacheDir(); err == nil {
+		sum := sha256.Sum256([]byte(root))
+		dir = filepath.Join(cache, "concurrencylab", "servers", hex.EncodeToString(sum[:8]))
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			return dir, false, nil
+		}
+	}
+	dir, err = os.MkdirTemp("", "loadtest-")
+	return dir, true, err
 }
 
 // Build returns the binary of pkg (a folder of the module at root, such
 // as "2_mutex/counter"), built with -race if race: at once if this process
 // built it already, after the build that is under way if there is one, or
-// else after building it. RemoveAll removes it.
+// else after building it (see cache).
 func Build(ctx context.Context, root, pkg string, race bool) (string, error) {
 	return builds.build(ctx, root, pkg, race)
 }
@@ -72,12 +95,12 @@ func Build(ctx context.Context, root, pkg string, race bool) (string, error) {
 func (c *cache) build(ctx context.Context, root, pkg string, race bool) (string, error) {
 	c.mu.Lock()
 	if c.dir == "" {
-		dir, err := os.MkdirTemp("", "loadtest-")
+		dir, temporary, err := folder(root)
 		if err != nil {
 			c.mu.Unlock()
 			return "", err
 		}
-		c.dir = dir
+		c.dir, c.temporary = dir, temporary
 	}
 	key := buildKey{pkg, race}
 	b, started := c.bins[key]

@@ -112,7 +112,7 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer gobuild.RemoveAll()
+	defer gobuild.Cleanup()
 
 	replicaArgs := o.args
 	if takesRedis(bin) {
