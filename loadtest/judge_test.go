@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concurrencylab/internal/childproc"
+	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/scenario"
 	"concurrencylab/internal/server"
 )
@@ -29,10 +30,9 @@ func TestJudgeAServerInAnotherLanguage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads Python servers: not in -short")
 	}
+	labtest.NeedCommand(t, "python3", "apt-get install python3")
 	python, err := exec.LookPath("python3")
-	if err != nil {
-		skipOrFailInCI(t, "python3 is not installed: the harness's judging of a server in another language is not checked")
-	}
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		name, flags  string
 		verdict      scenario.Verdict

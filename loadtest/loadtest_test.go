@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concurrencylab/internal/gobuild"
+	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/scenario"
 )
 
@@ -96,9 +96,7 @@ func TestHarnessVerdicts(t *testing.T) {
 	}
 	for _, load := range []string{"ab", "wrk"} {
 		t.Run("counter/"+load, func(t *testing.T) {
-			if _, err := exec.LookPath(load); err != nil {
-				skipOrFailInCI(t, "%s is not installed (apt-get install %s), so -load %s is not checked", load, map[string]string{"ab": "apache2-utils", "wrk": "wrk"}[load], load)
-			}
+			labtest.NeedCommand(t, load, "apt-get install "+debianPackage[load])
 			t.Parallel()
 			checkVerdicts(t, "counter", load)
 		})
@@ -144,15 +142,8 @@ func checkVerdicts(t *testing.T, subject, load string) {
 	assert.Equal(t, 0, code, "exit status, with every verdict as declared; stderr: %s", stderr.String())
 }
 
-// skipOrFailInCI skips the test with a message that says what is missing,
-// or fails it in CI (CI=true), where .ci/run installs everything.
-func skipOrFailInCI(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("in CI: "+format, args...)
-	}
-	t.Skipf(format, args...)
-}
+// debianPackage is the package that installs each load generator but hey.
+var debianPackage = map[string]string{"ab": "apache2-utils", "wrk": "wrk"}
 
 // TestRegistry checks what the rest of the lab takes from the registry: a
 // package for every row, a verdict for every row, and the -help text.
@@ -232,9 +223,7 @@ func TestLoaders(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(loaders)) {
 		t.Run(name, func(t *testing.T) {
 			if name != "hey" {
-				if _, err := exec.LookPath(name); err != nil {
-					skipOrFailInCI(t, "%s is not installed", name)
-				}
+				labtest.NeedCommand(t, name, "apt-get install "+debianPackage[name])
 			}
 			l, err := loaders[name](options{wrkDuration: time.Second})
 			require.NoError(t, err)
