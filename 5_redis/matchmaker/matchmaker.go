@@ -134,20 +134,30 @@ func (m *Matchmaker) Join(ctx context.Context, id string) (matchapi.Match, error
 			sctx, cancel := detached(ctx)
 			out, match, err := takeMatch(sctx, m.rdb, w)
 			cancel()
-			switch {
-			case err != nil:
-				m.orphan(w)
-				return matchapi.Match{}, err
-			case out == taken:
-				return match, nil
-			case out == lost:
-				return matchapi.Match{}, ErrLost
+			if match, done, err := m.settle(w, out, match, err); done {
+				return match, err
 			}
 			// Still waiting: woken after the dispatcher subscribed again.
 		case <-ctx.Done():
 			return m.leave(ctx, w)
 		}
 	}
+}
+
+// settle is what a script's outcome for w means for its Join: its pair,
+// or its error, and done; or, still queued, not done. A script that failed
+// may have run, so w is left for the dispatcher to clean up (orphan).
+func (m *Matchmaker) settle(w *waiter, out outcome, match matchapi.Match, err error) (matchapi.Match, bool, error) {
+	switch {
+	case err != nil:
+		m.orphan(w)
+		return matchapi.Match{}, true, err
+	case out == taken:
+		return match, true, nil
+	case out == lost:
+		return matchapi.Match{}, true, ErrLost
+	}
+	return matchapi.Match{}, false, nil
 }
 
 // leave takes w, whose ctx has ended, out of the queue, counting why it
@@ -160,15 +170,9 @@ func (m *Matchmaker) leave(ctx context.Context, w *waiter) (matchapi.Match, erro
 	sctx, cancel := detached(ctx)
 	defer cancel()
 	out, match, err := runLeave(sctx, m.rdb, w, field)
-	switch {
-	case err != nil:
-		m.orphan(w)
-		return matchapi.Match{}, err
-	case out == taken:
-		// A peer took w just as ctx ended: w has its pair.
-		return match, nil
-	case out == lost:
-		return matchapi.Match{}, ErrLost
+	// taken: a peer took w just as ctx ended, and w has its pair.
+	if match, done, err := m.settle(w, out, match, err); done {
+		return match, err
 	}
 	return matchapi.Match{}, ctx.Err() // left, or swept: counted either way
 }
