@@ -33,6 +33,12 @@ func NewWaits(pairTimeout time.Duration) *Waits {
 func (ws *Waits) Context(r *http.Request) (ctx context.Context, cancel func()) {
 	ctx, cancelCause := context.WithCancelCause(r.Context())
 	stopWatching := context.AfterFunc(ws.stopping, func() { cancelCause(ErrShuttingDown) })
+	if ws.stopping.Err() != nil {
+		// After Shutdown, AfterFunc runs its func in a goroutine of its
+		// own, some time later: end this wait now, so that the matchmaker
+		// sees a client that came after Shutdown as gone from the start.
+		cancelCause(ErrShuttingDown)
+	}
 	ctx, cancelTimeout := context.WithTimeoutCause(ctx, ws.pairTimeout, ErrPairTimeout)
 	return ctx, func() {
 		cancelTimeout()
