@@ -11,13 +11,14 @@ import (
 
 // buildAll builds every version's server, with -race if race, a few at a
 // time, and returns the binaries by package.
-func buildAll(ctx context.Context, root string, vs []version, race bool, progress *progress) (map[string]string, error) {
+func buildAll(ctx context.Context, root string, vs []version, race bool, obs observer) (map[string]string, error) {
 	var pkgs []string // each once: the baseline serves two shapes of load
 	for _, v := range vs {
 		if !slices.Contains(pkgs, v.pkg) {
 			pkgs = append(pkgs, v.pkg)
 		}
 	}
+	obs.building(len(pkgs), race)
 	bins := map[string]string{}
 	errs := make([]error, len(pkgs))
 	var mu sync.Mutex // guards bins and done
@@ -37,7 +38,7 @@ func buildAll(ctx context.Context, root string, vs []version, race bool, progres
 			defer mu.Unlock()
 			bins[pkg] = bin
 			done++
-			progress.show("built %d of %d servers", done, len(pkgs))
+			obs.built(done, len(pkgs))
 		})
 	}
 	wg.Wait()

@@ -227,7 +227,10 @@ func (l *harnessLoad) Short() bool         { return l.opts.short }
 // has exited.
 func (l *harnessLoad) Send(ctx context.Context, b scenario.Burst) (scenario.Sample, error) {
 	l.rateCap = b.QPS
-	smp, err := l.loader.run(ctx, l.url, b)
+	smp, err := l.loader.run(ctx, l.url, b, l.opts.answers)
+	if !l.loader.countsLive() {
+		l.opts.answers.add(smp.Answered)
+	}
 	if err != nil {
 		return smp, err
 	}

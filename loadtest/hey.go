@@ -26,8 +26,9 @@ type heyLoader struct{}
 
 func (heyLoader) name() string        { return "hey" }
 func (heyLoader) countsExactly() bool { return true }
+func (heyLoader) countsLive() bool    { return true }
 
-func (heyLoader) run(ctx context.Context, base string, spec scenario.Burst) (scenario.Sample, error) {
+func (heyLoader) run(ctx context.Context, base string, spec scenario.Burst, made *answers) (scenario.Sample, error) {
 	req, err := http.NewRequest(spec.MethodOrGet(), base+spec.Path, nil)
 	if err != nil {
 		return scenario.Sample{}, err
@@ -47,16 +48,17 @@ func (heyLoader) run(ctx context.Context, base string, spec scenario.Burst) (sce
 		DisableKeepAlives: spec.NewConns,
 		QPS:               spec.QPS / float64(spec.C), // hey's is per worker
 	}
-	if spec.IDPrefix != "" {
-		var n atomic.Int64
-		w.RequestFunc = func() *http.Request {
-			r := req.Clone(context.Background())
+	var n atomic.Int64
+	w.RequestFunc = func() *http.Request {
+		made.add(1)
+		r := req.Clone(context.Background())
+		if spec.IDPrefix != "" {
 			r.URL.RawQuery = addQuery(r.URL.RawQuery, "id="+spec.IDPrefix+"-"+strconv.FormatInt(n.Add(1), 10))
-			if spec.Body != nil {
-				r.Body = readCloser(spec.Body)
-			}
-			return r
 		}
+		if spec.Body != nil {
+			r.Body = readCloser(spec.Body)
+		}
+		return r
 	}
 
 	done := make(chan struct{})

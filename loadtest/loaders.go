@@ -34,8 +34,9 @@ func newABLoader(options) (loader, error) {
 
 func (abLoader) name() string        { return "ab" }
 func (abLoader) countsExactly() bool { return true }
+func (abLoader) countsLive() bool    { return false }
 
-func (l abLoader) run(ctx context.Context, base string, spec scenario.Burst) (scenario.Sample, error) {
+func (l abLoader) run(ctx context.Context, base string, spec scenario.Burst, _ *answers) (scenario.Sample, error) {
 	args := []string{
 		"-q", "-r", "-l", // quiet, go on after errors, any length
 		// -t bounds the time; it resets -n, so -n comes after it.
@@ -148,8 +149,9 @@ func newWrkLoader(o options) (loader, error) {
 
 func (wrkLoader) name() string        { return "wrk" }
 func (wrkLoader) countsExactly() bool { return false }
+func (wrkLoader) countsLive() bool    { return false }
 
-func (l wrkLoader) run(ctx context.Context, base string, spec scenario.Burst) (scenario.Sample, error) {
+func (l wrkLoader) run(ctx context.Context, base string, spec scenario.Burst, _ *answers) (scenario.Sample, error) {
 	args := []string{
 		"-t", "1", "-c", strconv.Itoa(spec.C), "-d", l.duration.String(),
 		"--timeout", requestTimeout.String(), "--latency",
@@ -258,7 +260,11 @@ type loader interface {
 	name() string
 	// run makes spec's requests and measures them. It stops by itself:
 	// a burst that has not finished within maxLoad is cut short.
-	run(ctx context.Context, base string, spec scenario.Burst) (scenario.Sample, error)
+	// It counts each request in made as it makes it, if countsLive.
+	run(ctx context.Context, base string, spec scenario.Burst, made *answers) (scenario.Sample, error)
+	// countsLive reports whether run counts requests as it makes them;
+	// otherwise the harness counts a burst's answers when it ends.
+	countsLive() bool
 	// countsExactly reports whether every request the server handled is
 	// counted in the sample. A loader that runs for a set time (wrk) stops
 	// with up to C requests in flight, which the server may have handled.

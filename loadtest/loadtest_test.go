@@ -243,9 +243,13 @@ func TestLoaders(t *testing.T) {
 			}))
 			defer srv.Close()
 
-			smp, err := l.run(t.Context(), srv.URL, scenario.Burst{Path: "/x?y=1", N: 200, C: 4})
+			var made answers
+			smp, err := l.run(t.Context(), srv.URL, scenario.Burst{Path: "/x?y=1", N: 200, C: 4}, &made)
 			require.NoError(t, err)
 			assert.Empty(t, smp.Errors)
+			if l.countsLive() {
+				assert.EqualValues(t, 200, made.count(), "requests counted as they were made")
+			}
 			if l.countsExactly() {
 				assert.Equal(t, 200, smp.Answered)
 				assert.Equal(t, int(served.Load()), smp.Answered, "every request served is counted")

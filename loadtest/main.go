@@ -35,6 +35,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"concurrencylab/internal/doctor"
@@ -44,7 +46,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	gobuild.Cleanup()
@@ -67,7 +69,9 @@ type options struct {
 	embeddedRedis        bool          // the embedded Redis even where redis-server is installed
 	replicas             bool          // run the rows of replicas behind a proxy too
 	redis                *sharedRedis  // the run's Redis
+	web                  string        // serve the live page at this address
 	stderr               io.Writer     // for -v
+	answers              *answers      // every request the loaders make, for the live rate
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -90,9 +94,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.redisAddr, "redis", "", "a Redis already running (host:port) for the versions that keep their state there; by default the harness starts redis-server if it is installed, or an embedded one")
 	fs.BoolVar(&o.replicas, "replicas", true, "run the rows of three replicas behind a proxy (×3) too; -replicas=false leaves them out")
 	fs.BoolVar(&o.embeddedRedis, "embedded-redis", false, "use the embedded Redis (miniredis) even where redis-server is installed")
+	fs.StringVar(&o.web, "web", "", "serve a live page of the run at this address (-web alone: "+defaultWebAddr+"), for a projector; it stays up after the run until Ctrl-C")
 	fs.StringVar(&o.cmd, "cmd", "", "judge the server this command starts (run by sh; {port} in it becomes a free 127.0.0.1 port), by -subject's contract")
 	fs.Usage = func() { usage(fs) }
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(webAlone(args)); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -259,11 +264,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 2
 	}
-	var prog *progress
-	if f, isFile := stderr.(*os.File); isFile {
-		prog = newProgress(f)
+	o.answers = &answers{}
+	obs := observers{forTerminalOrLog(stderr)}
+	if o.web != "" {
+		page, err := startWeb(o.web)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadtest: -web:", err)
+			return 2
+		}
+		defer page.Close()
+		fmt.Fprintf(stderr, "the live page is at %s\n", page.URL())
+		obs = append(obs, page)
 	}
-	defer prog.clear()
+	defer obs.status("")
 
 	var rep runReport
 	if o.url != "" || o.cmd != "" {
@@ -272,7 +285,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "loadtest: no contract is called %q: use %s\n", o.subjects[0], strings.Join(subjectNames(), ", "))
 			return 2
 		}
-		prog.show("judging %s by the %s contract…", serverName(o), subject.Name)
+		obs.status(fmt.Sprintf("judging %s by the %s contract…", serverName(o), subject.Name))
 		rep, err = judge(ctx, o, subject, load)
 	} else {
 		var vs []version
@@ -280,15 +293,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "loadtest:", err)
 			return 2
 		}
-		rep, err = measureAll(ctx, o, vs, load, prog)
+		rep, err = measureAll(ctx, o, vs, load, obs)
 		if rs := o.redis.started(); rs != nil && !o.race && err == nil {
-			prog.show("redis-benchmark -t incr…")
+			obs.status("redis-benchmark -t incr…")
 			rep.RedisBenchmark = benchmarkRedis(ctx, rs.Addr)
 		}
 		rep.Redis = o.redis.close()
 		rep.ReplicaCosts = replicaCosts(rep.Results)
 	}
-	prog.clear()
+	obs.status("")
 	if err != nil {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 1
@@ -296,10 +309,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rep.Command = strings.Join(append([]string{"go run ./loadtest"}, quoteArgs(args)...), " ")
 	rep.Wall = time.Since(start)
 
+	obs.ended(rep)
 	if o.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		writeJSON(stdout, rep)
 	} else {
 		printTable(stdout, rep)
 	}
@@ -310,14 +322,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", o.report)
 	}
-	if rep.External {
-		return judged(rep, o.jsonOut, stderr)
-	}
-	if !rep.allDeclared() {
+	code := 0
+	switch {
+	case rep.External:
+		code = judged(rep, o.jsonOut, stderr)
+	case !rep.allDeclared():
 		fmt.Fprintln(stderr, "loadtest: some verdicts are not the ones the lab declares (marked ✗)")
-		return 1
+		code = 1
 	}
-	return 0
+	if o.web != "" && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "the live page keeps the results until Ctrl-C\n")
+		<-ctx.Done()
+	}
+	return code
+}
+
+// writeJSON writes rep as -json prints it, and as the live page links it.
+func writeJSON(w io.Writer, rep runReport) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// webAlone gives a -web that has no address after it (the last argument,
+// or one followed by another flag) the default address, so that both
+// `-web` and `-web ADDR` work.
+func webAlone(args []string) []string {
+	out := slices.Clone(args)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		if (a == "-web" || a == "--web") && (i+1 == len(out) || strings.HasPrefix(out[i+1], "-")) {
+			out[i] = "-web=" + defaultWebAddr
+		}
+	}
+	return out
 }
 
 // quoteArgs quotes the arguments that a shell would split, for the
@@ -343,30 +383,40 @@ func subjectNamed(name string) (scenario.Subject, bool) {
 }
 
 // measureAll builds and runs the versions, one at a time: each gets the
-// whole machine.
-func measureAll(ctx context.Context, o options, vs []version, load loader, prog *progress) (runReport, error) {
+// whole machine. A server's stop is waited for while the next one runs, so
+// rows finish in any order; the report keeps the registry's.
+func measureAll(ctx context.Context, o options, vs []version, load loader, obs observer) (runReport, error) {
 	rep := newReport(o, load)
 	root, err := gobuild.ModuleRoot(ctx)
 	if err != nil {
 		return rep, err
 	}
-	prog.show("building %d servers%s…", len(vs), map[bool]string{true: " with -race", false: ""}[o.race])
-	bins, err := buildAll(ctx, root, vs, o.race, prog)
+	bins, err := buildAll(ctx, root, vs, o.race, obs)
 	if err != nil {
 		return rep, err
 	}
-	finish := make([]func() result, len(vs))
+	results := make([]*result, len(vs)) // nil: not run (Ctrl-C)
+	var finishing sync.WaitGroup
 	for i, v := range vs {
 		if ctx.Err() != nil {
 			break
 		}
-		prog.show("[%d/%d] %s %s: under load…", i+1, len(vs), v.subject, v.label())
-		finish[i] = runVersion(ctx, v, bins[v.pkg], o, load)
+		obs.running(i, len(vs), v)
+		underLoad, done := context.WithCancel(ctx)
+		go tellRate(underLoad, o.answers, obs)
+		finish := runVersion(ctx, v, bins[v.pkg], o, load)
+		done()
+		finishing.Go(func() {
+			r := finish()
+			results[i] = &r
+			obs.finished(i, r)
+		})
 	}
-	prog.show("waiting for the servers to stop…")
-	for _, f := range finish {
-		if f != nil {
-			rep.Results = append(rep.Results, f())
+	obs.status("waiting for the servers to stop…")
+	finishing.Wait()
+	for _, r := range results {
+		if r != nil {
+			rep.Results = append(rep.Results, *r)
 		}
 	}
 	addRatios(rep.Results)
