@@ -102,6 +102,11 @@ func Get[T any](t testing.TB, tab context.Context, what string, a chromedp.Actio
 // screenshots in docs/ are made; otherwise the test only checks that it can.
 func Screenshot(t testing.TB, tab context.Context, path string) []byte {
 	t.Helper()
+	// A tab's capture is of its viewport, which may be shorter than the
+	// page: make the viewport as tall as the page first.
+	size := Get(t, tab, "measuring the page",
+		chromedp.Evaluate[[2]int64](`[window.innerWidth, document.documentElement.scrollHeight]`))
+	Do(t, tab, "fitting the viewport to the page", chromedp.EmulateViewport(size[0], size[1]))
 	png := Get(t, tab, "taking a screenshot", chromedp.FullScreenshot(100)) // 100: a PNG
 	if len(png) == 0 {
 		t.Fatal("the screenshot is empty")

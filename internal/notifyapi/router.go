@@ -27,8 +27,10 @@ type Store interface {
 	Get(ctx context.Context, id int64) (body json.RawMessage, found bool, err error)
 }
 
-// NewRouter serves the contract, with subscribe answering GET /ws:
+// NewRouter serves the contract, with subscribe answering GET /ws, and the
+// notifier's page, the same in every version:
 //
+//	GET  /                the page (home.html): the events, /stats and the websocket, live.
 //	GET  /ws              upgrades to a websocket that receives every Event as JSON text.
 //	POST /resources       stores the JSON body as a new resource: 201, its Event, Location.
 //	PUT  /resources/{id}  replaces resource id: 200, its Event; 404 if there is none.
@@ -41,6 +43,7 @@ type Store interface {
 // 503.
 func NewRouter(subscribe http.HandlerFunc, rs Store, stats func(context.Context) (Stats, error)) http.Handler {
 	r := chi.NewRouter()
+	r.Get("/", serveHome)
 	r.Get("/ws", subscribe)
 	r.Post("/resources", func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readJSON(w, r)
@@ -100,7 +103,7 @@ func NewRouter(subscribe http.HandlerFunc, rs Store, stats func(context.Context)
 		writeJSON(w, http.StatusOK, b)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "unknown path "+r.URL.Path+": use /ws, /resources, /resources/{id} or /stats", http.StatusNotFound)
+		http.Error(w, "unknown path "+r.URL.Path+": use /, /ws, /resources, /resources/{id} or /stats", http.StatusNotFound)
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, r.Method+" not allowed on "+r.URL.Path, http.StatusMethodNotAllowed)

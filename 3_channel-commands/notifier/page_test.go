@@ -1,0 +1,15 @@
+package main
+
+import (
+	"testing"
+
+	"concurrencylab/internal/labtest"
+	"concurrencylab/internal/notifyapi/notifypage"
+)
+
+// TestPage: the notifier's page, in two browser tabs, shows each change in
+// both; when one closes, /stats counts the other only.
+func TestPage(t *testing.T) {
+	tg := labtest.Loopback(t, newServer(t), false)
+	notifypage.CheckTabs(t, tg.URL, 1, "")
+}
