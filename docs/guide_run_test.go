@@ -69,6 +69,29 @@ func TestGuideRuns(t *testing.T) {
 	}
 }
 
+// String is how the step is shown as it starts: the command line as the
+// learner types it, and in which terminal.
+func (s step) String() string {
+	switch s.action {
+	case actStart:
+		if s.in != "" {
+			return fmt.Sprintf("$ %s    # in a terminal of its own, %s's, until it prints %q", s.cmd, s.in, s.ready())
+		}
+		return fmt.Sprintf("$ %s    # in a terminal of its own, until it prints %q", s.cmd, s.ready())
+	case actRun:
+		return "$ " + s.cmd
+	case actAwait:
+		return fmt.Sprintf("# in the terminal of %s, wait for %q", s.name(), s.want[0])
+	case actStop:
+		if strings.HasPrefix(s.cmd, "kill ") {
+			return fmt.Sprintf("$ %s    # in the shell of %s", s.cmd, s.name())
+		}
+		return fmt.Sprintf("# Ctrl-C in the terminal of %s", s.name())
+	default:
+		return fmt.Sprintf("# wait for %s to exit by itself", s.name())
+	}
+}
+
 // A learner runs the steps of one lesson and keeps its terminals.
 type learner struct {
 	t       *testing.T
@@ -78,6 +101,12 @@ type learner struct {
 func (lr *learner) do(s step) {
 	t := lr.t
 	t.Helper()
+	// A line as the step starts and one as it ends, however it ends (a
+	// Fatalf too): under go test -v (.ci/run) they stream, so a long run
+	// says what it is doing, and what took the time.
+	t.Logf("%s", s)
+	start := time.Now()
+	defer func() { t.Logf("  (%s: %v)", s.action, time.Since(start).Round(100*time.Millisecond)) }()
 	switch s.action {
 	case actStart:
 		if lr.running[s.name()] != nil {
@@ -92,7 +121,7 @@ func (lr *learner) do(s step) {
 		ctx, cancel := context.WithTimeout(t.Context(), commandWait)
 		defer cancel()
 		out, code := runCommand(ctx, s.cmd)
-		t.Logf("$ %s\n%s(exit status %d)", s.cmd, lastLines(out), code)
+		t.Logf("%s(exit status %d)", lastLines(out), code)
 		if ctx.Err() != nil {
 			t.Fatalf("%s: still running after %v", s.cmd, commandWait)
 		}

@@ -23,9 +23,11 @@ import (
 	"concurrencylab/internal/scenario"
 )
 
-// TestMain forgets the servers the harness built for the tests (see
-// gobuild.Cleanup).
+// TestMain makes this test binary the harness itself when a test starts it
+// with labtest.MainCommand (the narrow-terminal test), and forgets the
+// servers the harness built for the tests (see gobuild.Cleanup).
 func TestMain(m *testing.M) {
+	labtest.MainIfChild(main)
 	code := m.Run()
 	gobuild.Cleanup()
 	os.Exit(code)

@@ -72,6 +72,7 @@ type options struct {
 	web                  string        // serve the live page at this address
 	stderr               io.Writer     // for -v
 	answers              *answers      // every request the loaders make, for the live rate
+	warm                 bool          // only compile what the tests and the harness need (warm.go)
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -95,6 +96,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.replicas, "replicas", true, "run the rows of three replicas behind a proxy (×3) too; -replicas=false leaves them out")
 	fs.BoolVar(&o.embeddedRedis, "embedded-redis", false, "use the embedded Redis (miniredis) even where redis-server is installed")
 	fs.StringVar(&o.web, "web", "", "serve a live page of the run at this address (-web alone: "+defaultWebAddr+"), for a projector; it stays up after the run until Ctrl-C")
+	fs.BoolVar(&o.warm, "warm", false, "only fill the build cache, for a room of learners: compile every test binary with -race and build the servers the harness runs; runs nothing")
 	fs.StringVar(&o.cmd, "cmd", "", "judge the server this command starts (run by sh; {port} in it becomes a free 127.0.0.1 port), by -subject's contract")
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(webAlone(args)); err != nil {
@@ -254,6 +256,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 2
 	}
+	if o.warm {
+		return warm(ctx, o, stderr)
+	}
 	newLoader, found := loaders[o.load]
 	if !found {
 		fmt.Fprintf(stderr, "loadtest: unknown -load %q: use hey, ab or wrk\n", o.load)
@@ -313,7 +318,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.jsonOut {
 		writeJSON(stdout, rep)
 	} else {
-		printTable(stdout, rep)
+		printTable(stdout, rep, terminalWidth(stdout)) // 0 unless stdout is a terminal: a file keeps whole lines
 	}
 	if o.report != "" {
 		if err := writeReport(o.report, rep); err != nil {

@@ -5,6 +5,9 @@ import (
 	"io"
 	"os"
 	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/term"
 )
 
 // forTerminalOrLog is how the harness shows its progress on stderr: a
@@ -13,19 +16,40 @@ import (
 func forTerminalOrLog(stderr io.Writer) observer {
 	if f, isFile := stderr.(*os.File); isFile {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return &progress{tty: f}
+			return &progress{tty: f, width: func() int { return terminalWidth(f) }}
 		}
 	}
 	return &plainLog{w: stderr}
 }
 
+// terminalWidth is the number of columns of the terminal w writes to, or 0
+// when w is not a terminal (a file, a pipe, a buffer) or its size is not
+// known.
+func terminalWidth(w io.Writer) int {
+	f, isFile := w.(*os.File)
+	if !isFile {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || cols <= 0 {
+		return 0
+	}
+	return cols
+}
+
 // progress shows what the harness is doing on one line of a terminal.
 type progress struct {
-	mu   sync.Mutex // guards the line and what is written to tty
-	tty  *os.File
-	last int    // length of the line shown
-	row  string // "[3/24] counter mutex", the row under load
+	mu    sync.Mutex // guards the line and what is written to tty
+	tty   io.Writer
+	width func() int // the terminal's columns, asked at each show: the window may be resized; 0: unknown
+	shown bool       // whether a line is on the screen
+	row   string     // "[3/24] counter mutex", the row under load
 }
+
+// eraseLine takes the cursor back to the start of the line and erases the
+// line: whatever was shown there, however long, is gone, without
+// overwriting it with spaces that could wrap on a narrower window.
+const eraseLine = "\r\x1b[K"
 
 // show replaces the progress line.
 func (p *progress) show(format string, args ...any) {
@@ -34,10 +58,25 @@ func (p *progress) show(format string, args ...any) {
 	p.showLocked(fmt.Sprintf(format, args...))
 }
 
+// showLocked replaces the progress line with line, cut to fit the
+// terminal: a line that wraps leaves its first part behind, above the
+// next one, at every show.
 func (p *progress) showLocked(line string) {
-	pad := max(p.last-len(line), 0)
-	fmt.Fprintf(p.tty, "\r%s%*s", line, pad, "")
-	p.last = len(line)
+	fmt.Fprint(p.tty, eraseLine+fitLine(line, p.width()-1))
+	p.shown = true
+}
+
+// fitLine cuts line to at most cols runes, ending in … when it was cut;
+// cols < 1 is no limit. The progress line leaves the last column free for
+// the cursor: a line that fills it wraps at once on some terminals. Every
+// rune counts as one column, … and × too; the harness writes no wide
+// characters.
+func fitLine(line string, cols int) string {
+	if cols < 1 || utf8.RuneCountInString(line) <= cols {
+		return line
+	}
+	runes := []rune(line)
+	return string(runes[:cols-1]) + "…"
 }
 
 func (p *progress) building(servers int, race bool) {
@@ -61,14 +100,16 @@ func (p *progress) rate(rps float64) {
 
 func (p *progress) finished(int, result) {}
 
-// status shows what; "" clears the line, before the table is printed.
+// status shows what; "" erases the line, before the table is printed.
 func (p *progress) status(what string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.row = ""
 	if what == "" {
-		fmt.Fprintf(p.tty, "\r%*s\r", p.last, "")
-		p.last = 0
+		if p.shown {
+			fmt.Fprint(p.tty, eraseLine)
+			p.shown = false
+		}
 		return
 	}
 	p.showLocked(what)

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"concurrencylab/internal/scenario"
 )
@@ -59,15 +61,19 @@ func spread(xs []float64) float64 {
 }
 
 // printTable writes the verdict table, evidence last so that a long line
-// wraps without breaking the columns.
-func printTable(w io.Writer, rep runReport) {
+// wraps without breaking the columns. On a terminal of width columns (0:
+// no limit, as in a file, a pipe or a report) each row's evidence is cut to
+// fit the line in it, so that the table reads on a projector; -json and
+// -report keep all of it, and a line under the table says so.
+func printTable(w io.Writer, rep runReport, width int) {
 	kind := buildKind(rep.Race)
 	if rep.External {
 		kind = "a server the lab did not build"
 	}
 	fmt.Fprintf(w, "%s: %s; %s load, %d requests × %d bursts, %d at a time; %s\n\n",
 		rep.Command, kind, rep.Load, rep.N, rep.Repeat, rep.C, rep.Machine)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SUBJECT\tSTRATEGY\tVERDICT\t\tREQ/S\t×BASELINE\tP50\tP99\tEVIDENCE")
 	for _, r := range rep.Results {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
@@ -75,6 +81,9 @@ func printTable(w io.Writer, rep runReport) {
 			latency(r.P50), latency(r.P99), r.Evidence)
 	}
 	tw.Flush()
+	if fitEvidence(w, table.String(), rep.Results, width) {
+		fmt.Fprintf(w, "evidence cut to the terminal's %d columns: -json or -report FILE for all of it\n", width)
+	}
 	if rep.External {
 		for _, r := range rep.Results {
 			if r.Contract != nil {
@@ -95,6 +104,49 @@ func printTable(w io.Writer, rep runReport) {
 	if rep.RedisBenchmark != "" {
 		fmt.Fprintln(w, rep.RedisBenchmark+".")
 	}
+}
+
+// evidenceFloor is the least of a row's evidence that a cut leaves: where
+// the other columns already fill the terminal, the line wraps anyway, and
+// a few words of the evidence say more than none.
+const evidenceFloor = 20
+
+// fitEvidence writes the table that tabwriter laid out (a header, then a
+// line per result), cutting each row's evidence, its last column, so that
+// the line has at most width runes, but never below evidenceFloor; width 0
+// keeps every line whole. It reports whether it cut any. Every rune counts
+// as one column, as tabwriter counts them: the table has no wide
+// characters.
+func fitEvidence(w io.Writer, table string, results []result, width int) (cut bool) {
+	lines := strings.SplitAfter(table, "\n")
+	for i, line := range lines {
+		if width > 0 && i >= 1 && i <= len(results) {
+			var wasCut bool
+			line, wasCut = cutEvidence(line, results[i-1].Evidence, width)
+			cut = cut || wasCut
+		}
+		io.WriteString(w, line)
+	}
+	return cut
+}
+
+// cutEvidence cuts evidence, the end of line (before its newline), to fit
+// the line in width runes, keeping at least evidenceFloor of them.
+func cutEvidence(line, evidence string, width int) (string, bool) {
+	body, newline := strings.CutSuffix(line, "\n")
+	prefix, isLast := strings.CutSuffix(body, evidence)
+	if !isLast || evidence == "" {
+		return line, false // tabwriter changed it: leave the line whole
+	}
+	keep := max(width-utf8.RuneCountInString(prefix), evidenceFloor)
+	if utf8.RuneCountInString(evidence) <= keep {
+		return line, false
+	}
+	line = prefix + string([]rune(evidence)[:keep-1]) + "…"
+	if newline {
+		line += "\n"
+	}
+	return line, true
 }
 
 func buildKind(race bool) string {
