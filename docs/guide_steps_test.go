@@ -9,6 +9,7 @@ var lessons = []lesson{
 	{"before you start", []step{
 		run("go run ./loadtest/doctor", "ready: every needed check passed"),
 		run("CGO_ENABLED=0 go run ./loadtest/doctor", "✗ cgo enabled:   CGO_ENABLED=0 — the race detector needs cgo: export CGO_ENABLED=1", "not ready: 2 needed checks failed (marked ✗)").exits(1),
+		run("go run ./loadtest -warm", "loadtest: -warm: done in"),
 		run("go test -race ./...", "ok  \tconcurrencylab/1_naive-race/counter"),
 	}},
 	{"counter", []step{
@@ -249,6 +250,10 @@ var lessons = []lesson{
 			"notifier    mutex ×3         missed events  ✓",
 			"notifier    redis ×3         ok             ✓",
 			"24 versions in"),
+		start("go run ./loadtest -web"),
+		awaits("go run ./loadtest -web", "the live page keeps the results until Ctrl-C"),
+		run("curl -s 127.0.0.1:8080/results.json", `"command": "go run ./loadtest -web",`, `"as_declared": true,`),
+		stopped("go run ./loadtest -web", "loadtest: [3/24] counter naive: race ✓ (", "the live page is at http://127.0.0.1:8080/"),
 		// go test -race ./... runs in "before you start".
 	}},
 }
@@ -328,6 +333,8 @@ func (s step) ready() string {
 		return "subscribed to"
 	case strings.Contains(s.cmd, "loadtest/cluster"):
 		return "Ctrl-C stops them all."
+	case strings.Contains(s.cmd, "loadtest -web"):
+		return "the live page is at"
 	}
 	return "INFO listening url="
 }

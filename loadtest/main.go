@@ -396,6 +396,7 @@ func measureAll(ctx context.Context, o options, vs []version, load loader, obs o
 	if err != nil {
 		return rep, err
 	}
+	obs.planned(vs)
 	bins, err := buildAll(ctx, root, vs, o.race, obs)
 	if err != nil {
 		return rep, err

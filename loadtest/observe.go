@@ -11,6 +11,8 @@ import (
 // is a log (plainlog.go), the page of -web (web.go). Its methods are called
 // from several goroutines, and must not block for long.
 type observer interface {
+	// planned: the rows of the run, in the table's order, before any runs.
+	planned(vs []version)
 	// building: the servers of the run, one per package, are being built.
 	building(servers int, race bool)
 	// built: done of them are.
@@ -34,6 +36,12 @@ const rateEvery = 500 * time.Millisecond
 
 // observers tells each of its observers everything.
 type observers []observer
+
+func (all observers) planned(vs []version) {
+	for _, o := range all {
+		o.planned(vs)
+	}
+}
 
 func (all observers) building(servers int, race bool) {
 	for _, o := range all {

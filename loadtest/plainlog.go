@@ -26,6 +26,12 @@ func (l *plainLog) printf(format string, args ...any) {
 	fmt.Fprintf(l.w, format, args...)
 }
 
+func (l *plainLog) planned(vs []version) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rows = len(vs)
+}
+
 func (l *plainLog) building(servers int, race bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -67,7 +73,10 @@ func (l *plainLog) finished(i int, r result) {
 // and how long the row took.
 func finishedNote(r result) string {
 	var parts []string
-	if len(r.RPS) > 0 {
+	switch {
+	case len(r.RPS) > 0 && r.RateCap > 0:
+		parts = append(parts, thousands(median(r.RPS))+" req/s, capped")
+	case len(r.RPS) > 0:
 		parts = append(parts, rpsCell(r)+" req/s")
 	}
 	if r.Elapsed > 0 {

@@ -79,6 +79,8 @@ func fitLine(line string, cols int) string {
 	return string(runes[:cols-1]) + "…"
 }
 
+func (p *progress) planned([]version) {}
+
 func (p *progress) building(servers int, race bool) {
 	p.show("building %d servers%s…", servers, withRace(race))
 }

@@ -39,6 +39,7 @@ type webRow struct {
 	Subject  string     `json:"subject"`
 	Strategy string     `json:"strategy"` // as the table shows it, ×3 and all
 	Package  string     `json:"package"`
+	Pending  bool       `json:"pending,omitempty"` // not yet run
 	Result   *webResult `json:"result,omitempty"`
 }
 
@@ -76,6 +77,19 @@ func newWebResult(r result) *webResult {
 // The observer's methods change the state and tell every open page, each
 // under the page's mu, which they hold for no longer than that: publish
 // never waits for a browser (webstream.go).
+
+// planned names every row before the run, so that the page lists the
+// versions still to come.
+func (p *webPage) planned(vs []version) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := &p.state
+	s.Rows = make([]*webRow, len(vs))
+	for i, v := range vs {
+		s.Rows[i] = &webRow{I: i, Subject: v.subject, Strategy: v.label(), Package: v.pkg, Pending: true}
+	}
+	p.publish("planned", map[string]any{"rows": s.Rows})
+}
 
 func (p *webPage) building(servers int, race bool) {
 	p.mu.Lock()

@@ -37,6 +37,8 @@ on("state", (s) => {
   page.drawn.push(...s.rates.map((p) => p.rps));
   renderAll();
 });
+// planned: every row of the run, named, before any runs.
+on("planned", (d) => { page.state.rows = d.rows; renderTable(); });
 on("building", (d) => { Object.assign(page.state, d); renderHeader(); });
 on("built", (d) => { Object.assign(page.state, d); renderHeader(); });
 on("status", (d) => { Object.assign(page.state, d); renderHeader(); });
@@ -168,6 +170,23 @@ function cell(text, cls) {
   return td;
 }
 
+// numCell is a number cell, such as "3,791 ±16%" or "1.00 (0.83–1.14)":
+// the figure on its line, and what qualifies it smaller under it, so that
+// the numbers leave the evidence room. Its text is still the terminal's.
+function numCell(text) {
+  const td = cell("", "num");
+  const at = text.indexOf(" ");
+  if (at < 0) {
+    td.textContent = text;
+    return td;
+  }
+  const rest = document.createElement("span");
+  rest.className = "qualifier";
+  rest.textContent = text.slice(at + 1);
+  td.append(text.slice(0, at + 1), rest);
+  return td;
+}
+
 // renderTable writes every row: a finished one as the terminal's table
 // does, the one under load highlighted, the rest greyed.
 function renderTable() {
@@ -176,9 +195,10 @@ function renderTable() {
     const tr = document.createElement("tr");
     const r = row && row.result;
     let cells;
-    if (!row) {
+    if (!row || row.pending) {
       tr.className = "pending";
-      cells = [cell("…"), cell(""), cell("pending", "verdict"), cell(""), cell("", "num"), cell("", "num"), cell(`version ${i + 1} of ${s.rows.length}`, "evidence")];
+      cells = [cell(row ? row.subject : "…"), cell(row ? row.strategy : ""), cell("pending", "verdict"), cell(""),
+        cell("", "num"), cell("", "num"), cell(`version ${i + 1} of ${s.rows.length}`, "evidence")];
     } else if (!r) {
       const loading = i === s.current;
       tr.className = loading ? "under-load" : "stopping";
@@ -186,7 +206,7 @@ function renderTable() {
         cell("", "num"), cell("", "num"), cell(loading ? "" : "its server is stopping; the verdict comes after", "evidence")];
     } else {
       cells = [cell(r.subject), cell(r.strategy), cell(r.verdict, "verdict"), cell(r.mark, r.as_declared ? "mark good" : "mark bad"),
-        cell(r.rps_text, "num"), cell(r.ratio_text, "num"), cell(r.evidence, "evidence")];
+        numCell(r.rps_text), numCell(r.ratio_text), cell(r.evidence, "evidence")];
     }
     tr.replaceChildren(...cells);
     return tr;
