@@ -10,6 +10,7 @@ import (
 // The live page's stream of events, GET /events, as Server-Sent Events:
 //
 //	event: state        the whole webState, first, and again after a browser fell behind
+//	event: planned      {"rows"}: every webRow of the run, pending, before any runs
 //	event: building     {"phase", "race", "kind", "servers", "built"}
 //	event: built        {"built", "servers"}
 //	event: running      {"phase", "current", "total", "row"}: a webRow, under load now
