@@ -3,6 +3,7 @@
 package docs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -128,8 +129,9 @@ func (lr *learner) do(s step) {
 		lr.check(s, out, code)
 	case actAwait:
 		p := lr.process(s)
-		if !p.await(s.want[0], outputWait) {
-			t.Fatalf("%s: no %q within %v; its output:\n%s", s.name(), s.want[0], outputWait, p.output())
+		wait := cmp.Or(s.wait, outputWait)
+		if !p.await(s.want[0], wait) {
+			t.Fatalf("%s: no %q within %v; its output:\n%s", s.name(), s.want[0], wait, p.output())
 		}
 	case actStop, actExits:
 		p := lr.process(s)

@@ -1,6 +1,9 @@
 package docs
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // The steps of docs/workshop.md, lesson by lesson, in the guide's order.
 // A command is written exactly as in the guide; want lists the lines, or
@@ -251,7 +254,8 @@ var lessons = []lesson{
 			"notifier    redis ×3         ok             ✓",
 			"24 versions in"),
 		start("go run ./loadtest -web"),
-		awaits("go run ./loadtest -web", "the live page keeps the results until Ctrl-C"),
+		// The whole run, as go run ./loadtest above (75 s warm).
+		awaits("go run ./loadtest -web", "the live page keeps the results until Ctrl-C").within(5 * time.Minute),
 		run("curl -s 127.0.0.1:8080/results.json", `"command": "go run ./loadtest -web",`, `"as_declared": true,`),
 		stopped("go run ./loadtest -web", "loadtest: [3/24] counter naive: race ✓ (", "the live page is at http://127.0.0.1:8080/"),
 		// go test -race ./... runs in "before you start".
@@ -268,10 +272,11 @@ type lesson struct {
 // A step is one thing a learner does.
 type step struct {
 	action action
-	cmd    string   // the command line, exactly as in the guide
-	in     string   // for a process: the terminal's name, when cmd runs in two at once
-	want   []string // what the guide shows of its output and says to look for
-	exit   int      // its exit status; anyFailure, or anyStatus
+	cmd    string        // the command line, exactly as in the guide
+	in     string        // for a process: the terminal's name, when cmd runs in two at once
+	want   []string      // what the guide shows of its output and says to look for
+	exit   int           // its exit status; anyFailure, or anyStatus
+	wait   time.Duration // for an await, if longer than outputWait
 }
 
 type action int
@@ -316,6 +321,7 @@ func killJob(job string, want ...string) step {
 }
 
 func (s step) exits(code int) step         { s.exit = code; return s }
+func (s step) within(d time.Duration) step { s.wait = d; return s }
 func (s step) inTerminal(name string) step { s.in = name; return s }
 
 // name names the step's process: its terminal's name, or its command.
