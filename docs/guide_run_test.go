@@ -1,4 +1,4 @@
-//go:build unix
+//go:build lab && unix
 
 package docs
 
@@ -18,6 +18,9 @@ import (
 
 	"concurrencylab/internal/labtest"
 )
+
+// TestMain exits without the race detector's one-second pause.
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
 
 // guideEnv turns on TestGuideRuns.
 const guideEnv = "LAB_GUIDE"

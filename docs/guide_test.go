@@ -1,3 +1,5 @@
+//go:build lab
+
 // Package docs is the lab's documentation. Its test keeps the workshop
 // guide honest: every command in docs/workshop.md is one the test runs, and
 // every output line the guide tells learners to look for is one the test

@@ -1,3 +1,5 @@
+//go:build lab
+
 package main
 
 import (
@@ -8,7 +10,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 	labtest.MainIfChild(main)
 	code := m.Run()
 	gobuild.Cleanup()
-	os.Exit(code)
+	labtest.Exit(code)
 }
 
 // What each version's evidence must say, beyond its verdict: the seed's

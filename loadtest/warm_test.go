@@ -1,3 +1,5 @@
+//go:build lab
+
 package main
 
 import (
@@ -22,13 +24,13 @@ func TestWarm(t *testing.T) {
 	i := slices.IndexFunc(versions, func(v version) bool { return v.subject == "baseline" })
 	require.GreaterOrEqual(t, i, 0)
 	args := slices.Clone(warmTests)
-	args[len(args)-1] = "./internal/childproc"
+	args[len(args)-1] = "./4_panic-safety/place"
 	var stderr bytes.Buffer
 	require.NoError(t, warmUp(t.Context(), args, versions[i:i+1], true, &stderr), stderr.String())
 
 	out := stderr.String()
-	assert.Contains(t, out, "go test -race -count=1 -run ^$ ./internal/childproc")
-	assert.Contains(t, out, "ok  \tconcurrencylab/internal/childproc", "its test binary was built and linked")
+	assert.Contains(t, out, "go test -race -count=1 -run ^$ ./4_panic-safety/place")
+	assert.Contains(t, out, "ok  \tconcurrencylab/4_panic-safety/place", "its test binary was built and linked")
 	assert.Contains(t, out, "[no tests to run]", "and ran no test")
 	assert.Contains(t, out, "loadtest: built 1 of 1 servers")
 	assert.Equal(t, 1, strings.Count(out, "loadtest: -warm: done in"))

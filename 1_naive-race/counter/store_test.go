@@ -9,6 +9,9 @@ import (
 	"concurrencylab/internal/scenario"
 )
 
+// TestMain exits without the race detector's one-second pause (labtest.Exit).
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
+
 // newServer starts a fresh naive store behind the shared handler. A fix
 // that starts an owner goroutine stops it in Close (the exercise).
 func newServer(t testing.TB) labtest.Server {

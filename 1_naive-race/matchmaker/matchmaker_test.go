@@ -8,6 +8,9 @@ import (
 	"concurrencylab/internal/scenario"
 )
 
+// TestMain exits without the race detector's one-second pause (labtest.Exit).
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
+
 // TestMatchmakerIsBroken runs the matchmaker suite against the seed's
 // design: the scenarios below must each fail, in a child process, the way
 // the seed says; the rest of the suite it passes. With LAB_EXERCISE=1 every

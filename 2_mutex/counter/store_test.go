@@ -8,6 +8,9 @@ import (
 	"concurrencylab/internal/labtest"
 )
 
+// TestMain exits without the race detector's one-second pause (labtest.Exit).
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
+
 // newServer starts a fresh store behind the shared handler: a mutex, and
 // nothing to stop.
 func newServer(testing.TB) labtest.Server {

@@ -12,7 +12,7 @@ import (
 
 // TestMain fails the package if any test leaves a goroutine behind.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(labtest.Exit))
 }
 
 // newServer starts a notifier on a mutex hub, which has nothing to stop.

@@ -20,7 +20,7 @@ import (
 // TestMain fails the package if any test leaves a goroutine behind, such as
 // an owner that was never stopped.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(labtest.Exit))
 }
 
 // newServer starts a fresh store behind the shared handler; cleanup stops

@@ -19,7 +19,7 @@ import (
 // TestMain fails the package if any test leaves a goroutine behind, such as
 // an owner that was never stopped.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(labtest.Exit))
 }
 
 // newServer serves a fresh matchmaker, whose owner goroutine stops when

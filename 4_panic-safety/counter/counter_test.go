@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 		defer stop()
 		return server.Serve(ctx, ln, server.Config{}, newServer(slog.Default()))
 	})
-	os.Exit(m.Run())
+	labtest.Exit(m.Run())
 }
 
 const wait = 10 * time.Second

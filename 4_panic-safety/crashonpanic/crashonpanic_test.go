@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 		return server.Serve(ctx, ln, server.Config{}, Middleware(slog.Default(), os.Stderr.Sync)(mux))
 	})
-	os.Exit(m.Run())
+	labtest.Exit(m.Run())
 }
 
 const exitWait = 10 * time.Second

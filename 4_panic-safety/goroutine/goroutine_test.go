@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 		defer stop()
 		return server.Serve(ctx, ln, server.Config{}, newHandler(newOrders()))
 	})
-	m.Run()
+	labtest.Exit(m.Run())
 }
 
 // Waits. A live server answers in microseconds; a child process takes a

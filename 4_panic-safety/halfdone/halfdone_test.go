@@ -12,6 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestMain exits without the race detector's one-second pause (labtest.Exit).
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
+
 // answerWait bounds every request: a live server answers in microseconds,
 // and one that has not answered in a second has hung.
 const answerWait = time.Second

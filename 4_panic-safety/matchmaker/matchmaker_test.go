@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 		h, shutdown := newServer(slog.Default(), matchapi.DefaultPairTimeout)
 		return server.Serve(ctx, ln, server.Config{OnShutdown: shutdown}, h)
 	})
-	os.Exit(m.Run())
+	labtest.Exit(m.Run())
 }
 
 // Without the poison, this is the mutex matchmaker: it passes the whole

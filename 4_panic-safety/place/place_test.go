@@ -4,7 +4,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"concurrencylab/internal/labtest"
 )
+
+// TestMain exits without the race detector's one-second pause (labtest.Exit).
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
 
 func TestFold(t *testing.T) {
 	for in, want := range map[string]string{

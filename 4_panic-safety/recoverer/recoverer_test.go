@@ -12,6 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestMain exits without the race detector's one-second pause (labtest.Exit).
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
+
 // hangWait is how long a request may take before the test calls it hung:
 // a live server answers these in microseconds.
 const hangWait = time.Second

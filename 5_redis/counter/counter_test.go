@@ -21,7 +21,7 @@ import (
 // goroutine behind.
 func TestMain(m *testing.M) {
 	labtest.MainIfChild(main)
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(labtest.Exit))
 }
 
 // on returns a factory of servers whose /inc increments as inc says, all

@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(labtest.Exit))
 }
 
 // Bounds of the tests' waits; each is far beyond what a pass needs.

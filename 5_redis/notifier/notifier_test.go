@@ -26,7 +26,7 @@ import (
 // such as a listener or a flusher that Close did not stop.
 func TestMain(m *testing.M) {
 	labtest.MainIfChild(main)
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(labtest.Exit))
 }
 
 // Bounds of a test's waits: generous, since they are not delays.

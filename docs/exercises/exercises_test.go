@@ -1,3 +1,5 @@
+//go:build lab
+
 // Package exercises_test proves that the exercises in this directory are
 // real: in exercise mode (LAB_EXERCISE=1) the broken versions, untouched,
 // fail their own tests, and each model answer, dropped into a broken
@@ -26,6 +28,9 @@ import (
 
 	"concurrencylab/internal/labtest"
 )
+
+// TestMain exits without the race detector's one-second pause.
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
 
 // exerciseModeLine is what labtest.ExpectFailure logs when it runs a broken
 // scenario in-process, in exercise mode, instead of in an expected-to-fail

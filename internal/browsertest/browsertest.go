@@ -1,3 +1,5 @@
+//go:build lab
+
 // Package browsertest drives Debian's Chromium, headless, for the tests of
 // the lab's pages (github.com/chromedp/chromedp). Each test gets a browser
 // of its own, with a fresh profile, that ends with the test.

@@ -1,3 +1,5 @@
+//go:build lab
+
 package labtest
 
 import (
@@ -7,6 +9,9 @@ import (
 
 	"concurrencylab/internal/scenario"
 )
+
+// TestMain exits without the race detector's one-second pause.
+func TestMain(m *testing.M) { Exit(m.Run()) }
 
 // Failures like the subjects', for the engine's own tests: the engine
 // knows no subject.

@@ -43,10 +43,11 @@ func Replicas(t testing.TB, n int, newServer Factory) *scenario.Target {
 	return tg
 }
 
-// RedisKinds are the kinds of Redis a test runs against: always the
-// embedded one, and a real redis-server where one is on PATH.
+// RedisKinds are the kinds of Redis a test runs against: the embedded one,
+// which proves the lesson with nothing installed, and with the lab's own
+// tests (-tags lab) a real redis-server too (redis_lab.go).
 func RedisKinds() []string {
-	return []string{redislab.Embedded, redislab.Real}
+	return redisKinds
 }
 
 // Redis starts a fresh Redis of kind for the test and stops it when the

@@ -1,3 +1,5 @@
+//go:build lab
+
 package matchapi_test
 
 import (
@@ -17,6 +19,9 @@ import (
 	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/scenario"
 )
+
+// TestMain exits without the race detector's one-second pause.
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
 
 // queue is a matchmaker for these tests: the mutex version's, or, with
 // keepLeavers, one that counts a client that gives up but leaves it queued,

@@ -8,6 +8,9 @@ import (
 	"concurrencylab/internal/labtest"
 )
 
+// TestMain exits without the race detector's one-second pause (labtest.Exit).
+func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
+
 func TestCounter(t *testing.T) {
 	labtest.Run(t, counterapi.Subject.Scenarios, func(testing.TB) labtest.Server {
 		return labtest.Server{Handler: counterapi.NewHandler(NewStore())}

@@ -1,3 +1,5 @@
+//go:build lab
+
 // Package notifypage checks the notifier's page (GET /, notifyapi's
 // home.html) in a real browser, as the people in a workshop use it: two
 // tabs of it, a change made in one shown in both, and what /stats counts
