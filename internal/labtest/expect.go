@@ -72,6 +72,11 @@ func ExpectFailure(t *testing.T, run func(t *testing.T), anyOf ...scenario.Failu
 		t.Fatal("ExpectFailure needs at least one expected Failure")
 	}
 
+	// The child is a process of its own, which the parent only waits for:
+	// it may wait alongside the other children of its suite (go test's
+	// -parallel, GOMAXPROCS at a time), once the suite's tests in this
+	// process are done.
+	t.Parallel()
 	out, err := runChild(t)
 	if err == nil {
 		t.Fatalf("the child passed, but it should have failed with %s.\n"+
