@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +48,15 @@ func (l abLoader) run(ctx context.Context, base string, spec scenario.Burst, _ *
 	if !spec.NewConns {
 		args = append(args, "-k") // keep-alive
 	}
+	// The latencies come from -e's CSV, in fractional milliseconds: the
+	// report's own table is in whole ones, and a loopback request takes less.
+	csv, err := os.CreateTemp("", "loadtest-ab-*.csv")
+	if err != nil {
+		return scenario.Sample{}, err
+	}
+	csv.Close()
+	defer os.Remove(csv.Name())
+	args = append(args, "-e", csv.Name())
 	if spec.Body != nil {
 		file, err := bodyFile(spec.Body)
 		if err != nil {
@@ -69,18 +79,22 @@ func (l abLoader) run(ctx context.Context, base string, spec scenario.Burst, _ *
 		s.Errors["ab: "+lastLine(string(out))] += max(0, spec.Requests()-s.Answered-s.Failed())
 		return s, nil
 	}
-	return s, perr
+	if perr != nil || s.Answered == 0 {
+		return s, perr // with no answer, there is no latency to read
+	}
+	s.P50, s.P99, err = readABPercentiles(csv.Name())
+	return s, err
 }
 
 var (
-	abField   = regexp.MustCompile(`^([A-Za-z0-9 -]+):\s+([\d.]+)`)
-	abFailed  = regexp.MustCompile(`\(Connect: (\d+), Receive: (\d+), Length: \d+, Exceptions: (\d+)\)`)
-	abPercent = regexp.MustCompile(`^\s*(\d+)%\s+(\d+)`)
+	abField  = regexp.MustCompile(`^([A-Za-z0-9 -]+):\s+([\d.]+)`)
+	abFailed = regexp.MustCompile(`\(Connect: (\d+), Receive: (\d+), Length: \d+, Exceptions: (\d+)\)`)
 )
 
-// parseAB reads ab's report. ab counts a response of another length than
-// the first as "failed" (Length); -l keeps it from doing so, and only
-// connect, receive and exception failures count as requests unanswered.
+// parseAB reads ab's report, all but the latencies (see
+// parseABPercentiles). ab counts a response of another length than the
+// first as "failed" (Length); -l keeps it from doing so, and only connect,
+// receive and exception failures count as requests unanswered.
 func parseAB(text string) (scenario.Sample, error) {
 	s := scenario.Sample{Codes: map[int]int{}, Errors: map[string]int{}}
 	var complete, non2xx int
@@ -92,16 +106,6 @@ func parseAB(text string) (scenario.Sample, error) {
 				if n, _ := strconv.Atoi(m[i+1]); n > 0 {
 					s.Errors["ab: "+what+" failed"] += n
 				}
-			}
-			continue
-		}
-		if m := abPercent.FindStringSubmatch(line); m != nil {
-			ms, _ := strconv.Atoi(m[2])
-			switch m[1] {
-			case "50":
-				s.P50 = time.Duration(ms) * time.Millisecond
-			case "99":
-				s.P99 = time.Duration(ms) * time.Millisecond
 			}
 			continue
 		}
@@ -129,6 +133,47 @@ func parseAB(text string) (scenario.Sample, error) {
 		s.Codes[0] = non2xx // "not 2xx"
 	}
 	return s, nil
+}
+
+// readABPercentiles reads p50 and p99 from the CSV that ab -e wrote.
+func readABPercentiles(file string) (p50, p99 time.Duration, err error) {
+	text, err := os.ReadFile(file)
+	if err == nil {
+		p50, p99, err = parseABPercentiles(string(text))
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("ab's latencies could not be read from its -e CSV: %w", err)
+	}
+	return p50, p99, nil
+}
+
+// parseABPercentiles reads p50 and p99 from ab's -e CSV: a header, then
+// "percent,milliseconds" for every percent from 0 to 100, with the
+// milliseconds to 3 decimals (ab's clock counts microseconds).
+func parseABPercentiles(text string) (p50, p99 time.Duration, err error) {
+	if strings.TrimSpace(text) == "" {
+		return 0, 0, errors.New("it is empty")
+	}
+	found := map[int]time.Duration{}
+	for i, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		line = strings.TrimSpace(line)
+		if i == 0 && strings.HasPrefix(line, "Percentage served") {
+			continue // the header
+		}
+		percent, ms, ok := strings.Cut(line, ",")
+		p, perr := strconv.Atoi(percent)
+		f, ferr := strconv.ParseFloat(ms, 64)
+		if !ok || perr != nil || ferr != nil || p < 0 || p > 100 || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			return 0, 0, fmt.Errorf("line %d is not \"percent,milliseconds\": %q", i+1, line)
+		}
+		found[p] = time.Duration(math.Round(f*1000)) * time.Microsecond
+	}
+	for _, p := range []int{50, 99} {
+		if _, ok := found[p]; !ok {
+			return 0, 0, fmt.Errorf("no %d%% line among its %d", p, len(found))
+		}
+	}
+	return found[50], found[99], nil
 }
 
 // wrkLoader drives load with wrk (apt-get install wrk): multi-threaded,

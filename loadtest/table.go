@@ -196,6 +196,8 @@ func latency(d time.Duration) string {
 	switch {
 	case d == 0:
 		return "-"
+	case d < time.Millisecond: // a loopback request: ab and wrk time it to the microsecond
+		return d.Round(time.Microsecond).String()
 	case d < 10*time.Millisecond:
 		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 	default:
