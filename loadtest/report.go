@@ -2,19 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"image/color"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"gonum.org/v1/plot"
-
-	"concurrencylab/internal/scenario"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
+	"concurrencylab/internal/gobuild"
 )
 
 // A target is a throughput the lab promises for a safe version: its ratio
@@ -31,13 +28,11 @@ var targets = []target{
 	{"3_channel-commands/matchmaker", 0.90},
 }
 
-// writeReport writes rep as Markdown to path, and its chart beside it as a
-// PNG of the same name.
+// writeReport writes rep as Markdown to path, and then its chart beside it
+// as a PNG of the same name (see writeChart): a chart that fails leaves
+// the table written.
 func writeReport(path string, rep runReport) error {
 	chart := strings.TrimSuffix(path, filepath.Ext(path)) + ".png"
-	if err := writeChart(chart, rep); err != nil {
-		return fmt.Errorf("chart: %w", err)
-	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Load test results\n\n")
 	fmt.Fprintf(&b, "Written by the harness, not by hand: `%s`, %s, on %s (%s).\n",
@@ -73,7 +68,13 @@ func writeReport(path string, rep runReport) error {
 	fmt.Fprintf(&b, "In the chart, green: the fixes; red: broken on purpose; grey: the no-op baseline. A capped\n")
 	fmt.Fprintf(&b, "load (the notifier's, whose own subscribers must keep up) measures the cap, not the server.\n\n")
 	writeTargets(&b, rep)
-	return os.WriteFile(path, b.Bytes(), 0o644)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := writeChart(context.Background(), chart, rep); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
+	return nil
 }
 
 // writeTargets checks the throughput targets, in a run that can.
@@ -113,83 +114,41 @@ func markdownCell(s string) string {
 	return strings.ReplaceAll(s, "|", `\|`)
 }
 
-// Chart colors: the verdict the lab declares for a working version, for
-// one that fails on purpose, and for the baseline.
-var (
-	okColor      = color.RGBA{R: 0x2e, G: 0x7d, B: 0x32, A: 0xff}
-	failingColor = color.RGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
-	baseColor    = color.RGBA{R: 0x75, G: 0x75, B: 0x75, A: 0xff}
-)
+// chartCommand is the command that draws the chart: a module of its own,
+// so that the lab's `go test ./...` never compiles its plotting library.
+const chartCommand = "loadtest/chart"
 
-// writeChart draws each version's median requests per second as a bar,
-// with its lowest and highest burst as an error bar, top to bottom in the
-// table's order.
-func writeChart(path string, rep runReport) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Requests per second (%s, %s)", rep.Load, buildKind(rep.Race))
-	p.X.Label.Text = "requests per second: median of the bursts, with the lowest and highest"
-	p.X.Min = 0
-
-	n := len(rep.Results)
-	names := make([]string, n)
-	colors := []color.RGBA{baseColor, okColor, failingColor}
-	series := map[color.RGBA]plotter.Values{}
-	for _, c := range colors {
-		series[c] = make(plotter.Values, n)
-	}
-	var spreads rangeBars
-	for i, r := range rep.Results {
-		row := n - 1 - i // the first result at the top
-		names[row] = r.Subject + " " + r.Strategy
-		if r.RateCap > 0 {
-			names[row] += " (capped)"
-		}
-		if len(r.RPS) == 0 {
-			continue
-		}
-		m := median(r.RPS)
-		series[barColor(r)][row] = m
-		spreads = append(spreads, rangeBar{y: float64(row), x: m, low: slices.Min(r.RPS), high: slices.Max(r.RPS)})
-	}
-	for _, c := range colors {
-		bars, err := plotter.NewBarChart(series[c], vg.Points(11))
-		if err != nil {
-			return err
-		}
-		bars.Horizontal = true
-		bars.Color = c
-		bars.LineStyle.Width = 0
-		p.Add(bars)
-	}
-	errBars, err := plotter.NewXErrorBars(spreads)
+// writeChart draws rep's chart into path (a PNG) with chartCommand, which
+// reads the report as -json writes it on its standard input. It is run with
+// go run in its own folder, the root of its module (gobuild.Build builds
+// the root module's packages, from the root, which cannot name a package
+// of a nested module): the first run downloads and compiles gonum/plot, and
+// the go command caches the binary it links, so that a later run only
+// checks that it is up to date (some 0.2 s).
+func writeChart(ctx context.Context, path string, rep runReport) error {
+	root, err := gobuild.ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
-	p.Add(errBars)
-	for _, b := range spreads {
-		p.X.Max = max(p.X.Max, b.high*1.05)
+	out, err := filepath.Abs(path) // the command runs in its own folder
+	if err != nil {
+		return err
 	}
-	p.NominalY(names...)
-	return p.Save(9*vg.Inch, vg.Length(n)*0.32*vg.Inch+1.2*vg.Inch, path)
-}
-
-// barColor tells the fixes (crash-on-panic among them: it crashes on its
-// poison by design) from the versions broken on purpose.
-func barColor(r result) color.RGBA {
-	switch {
-	case r.Subject == "baseline":
-		return baseColor
-	case slices.Contains(r.Want, scenario.OK) || r.Strategy == "crash-on-panic":
-		return okColor
+	var report bytes.Buffer
+	if err := writeJSON(&report, rep); err != nil {
+		return err
 	}
-	return failingColor
+	cmd := exec.CommandContext(ctx, "go", "run", ".", "-o", out)
+	cmd.Dir = filepath.Join(root, filepath.FromSlash(chartCommand))
+	cmd.Stdin = &report
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("go run ./%s: %s", chartCommand, msg)
+	}
+	return nil
 }
-
-// rangeBars are the lowest-to-highest range of each bar, for
-// plotter.NewXErrorBars.
-type rangeBar struct{ y, x, low, high float64 }
-type rangeBars []rangeBar
-
-func (r rangeBars) Len() int                        { return len(r) }
-func (r rangeBars) XY(i int) (float64, float64)     { return r[i].x, r[i].y }
-func (r rangeBars) XError(i int) (float64, float64) { return r[i].x - r[i].low, r[i].high - r[i].x }
