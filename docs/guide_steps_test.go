@@ -75,7 +75,7 @@ var lessons = []lesson{
 		exited("go run ./1_naive-race/matchmaker -tls -pair-timeout 1s", "panic: WriteHeader called after Handler finished", "main.(*matchmaker).sendPairingResponse").exits(1),
 
 		start("go run ./2_mutex/matchmaker"),
-		run("go tool hey -n 20000 -c 200 -t 5 http://127.0.0.1:8000/", "[200]"),
+		run("go tool hey -n 20000 -c 200 -t 1 http://127.0.0.1:8000/", "[200]"),
 		run("curl 127.0.0.1:8000/stats", `"waiting":0`),
 		stopped("go run ./2_mutex/matchmaker", "INFO stopped"),
 
