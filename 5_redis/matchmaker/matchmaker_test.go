@@ -41,6 +41,11 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(labtest.Exit))
 }
 
+// redisKinds are the Redis servers the suites run on: the embedded one,
+// which needs nothing installed, and under the lab's own tests (-tags lab)
+// a real redis-server too (redisserver_test.go).
+var redisKinds = []string{redislab.Embedded}
+
 // Bounds of the tests' waits; each is far beyond what a pass needs.
 const (
 	wait     = 10 * time.Second       // for /stats to show a step done, or an answer
@@ -81,7 +86,7 @@ func TestMatchmaker(t *testing.T) {
 			return labtest.Loopback(t, srv, needs&scenario.HTTP2 != 0)
 		})
 	})
-	for _, kind := range labtest.RedisKinds() {
+	for _, kind := range redisKinds {
 		t.Run("3 replicas on "+kind, func(t *testing.T) {
 			labtest.RunAgainst(t, matchapi.Subject.Scenarios, func(t *testing.T, _ scenario.Needs) *scenario.Target {
 				return labtest.Replicas(t, 3, replica(labtest.Redis(t, kind), matchapi.DefaultPairTimeout))
@@ -103,7 +108,7 @@ func replicaClients(tg *scenario.Target) []*matchapi.Client {
 // /stats on replica 3 counts them.
 func TestPairAcrossReplicas(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
-	for _, kind := range labtest.RedisKinds() {
+	for _, kind := range redisKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			tg := labtest.Replicas(t, 3, replica(labtest.Redis(t, kind), matchapi.DefaultPairTimeout))
@@ -133,7 +138,7 @@ func TestPairAcrossReplicas(t *testing.T) {
 // replica counts it; it is never handed out afterwards.
 func TestLoneClientTimesOut(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
-	for _, kind := range labtest.RedisKinds() {
+	for _, kind := range redisKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			tg := labtest.Replicas(t, 3, replica(labtest.Redis(t, kind), quickOut))
@@ -304,7 +309,7 @@ func awaitWaiting(ctx context.Context, m *Matchmaker, n int64) error {
 // persistence).
 func TestRedisDownIs503(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
-	for _, kind := range labtest.RedisKinds() {
+	for _, kind := range redisKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			rs := labtest.Redis(t, kind)

@@ -29,6 +29,11 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(labtest.Exit))
 }
 
+// redisKinds are the Redis servers the suites run on: the embedded one,
+// which needs nothing installed, and under the lab's own tests (-tags lab)
+// a real redis-server too (redisserver_test.go).
+var redisKinds = []string{redislab.Embedded}
+
 // Bounds of a test's waits: generous, since they are not delays.
 const (
 	requestWait = 5 * time.Second  // one request, or one websocket handshake
@@ -67,7 +72,7 @@ func TestNotifier(t *testing.T) {
 			return labtest.Loopback(t, factory(rs)(t), needs&scenario.HTTP2 != 0)
 		})
 	})
-	for _, kind := range labtest.RedisKinds() {
+	for _, kind := range redisKinds {
 		t.Run("3 replicas on "+kind, func(t *testing.T) {
 			t.Parallel()
 			labtest.RunAgainst(t, notifyapi.Subject.Scenarios, func(t *testing.T, _ scenario.Needs) *scenario.Target {
@@ -107,7 +112,7 @@ func awaitSubscribers(t *testing.T, c *notifyapi.Client, n int64) {
 }
 
 func TestAcrossReplicas(t *testing.T) {
-	for _, kind := range labtest.RedisKinds() {
+	for _, kind := range redisKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			cs := replicaClients(t, labtest.Replicas(t, 3, factory(labtest.Redis(t, kind))))
@@ -198,7 +203,7 @@ func TestAcrossReplicas(t *testing.T) {
 // comes then; once Redis is back, each replica subscribes again, and a new
 // subscriber on either receives the changes made on both.
 func TestRedisGoesAway(t *testing.T) {
-	for _, kind := range labtest.RedisKinds() {
+	for _, kind := range redisKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			rs := labtest.Redis(t, kind)

@@ -43,13 +43,6 @@ func Replicas(t testing.TB, n int, newServer Factory) *scenario.Target {
 	return tg
 }
 
-// RedisKinds are the kinds of Redis a test runs against: the embedded one,
-// which proves the lesson with nothing installed, and with the lab's own
-// tests (-tags lab) a real redis-server too (redis_lab.go).
-func RedisKinds() []string {
-	return redisKinds
-}
-
 // Redis starts a fresh Redis of kind for the test and stops it when the
 // test ends. Where kind is a real redis-server and none is installed, the
 // test is skipped, saying how to install it; in CI (CI=true) that is a
