@@ -36,7 +36,7 @@ const (
 	// full takes under a minute here; `go test -race ./...` about one).
 	commandWait = 5 * time.Minute
 	// stopWait bounds the wait for a process to exit once asked to (the
-	// deadlocked server takes its 5 s of grace) or by itself.
+	// deadlocked server takes its 10 s of grace) or by itself.
 	stopWait = 30 * time.Second
 	// outputWait bounds the wait for a line from a running process.
 	outputWait = 30 * time.Second

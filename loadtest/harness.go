@@ -20,9 +20,9 @@ const (
 	// and to answer its first request.
 	startWait = 15 * time.Second
 	// stopWait is how long a server gets to exit after SIGINT before it is
-	// killed: a little more than the 5s internal/server's shutdown gives
+	// killed: a little more than the 10s internal/server's shutdown gives
 	// requests in flight, after which a server exits 1 by itself.
-	stopWait = 7 * time.Second
+	stopWait = 12 * time.Second
 	// dyingWait is how long a server whose connections broke gets to exit,
 	// if it is dying: the runtime prints a stack and exits in milliseconds.
 	dyingWait = time.Second

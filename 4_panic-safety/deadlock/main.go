@@ -17,7 +17,7 @@
 //	curl '127.0.0.1:8000/comments?last=5'    # curl: (52) Empty reply from server
 //	curl '127.0.0.1:8000/comments?last=1'    # hangs
 //
-// Even Ctrl-C hangs then: the graceful shutdown waits its 5s for the hung
+// Even Ctrl-C hangs then: the graceful shutdown waits its 10s for the hung
 // requests, in vain, and exits 1 ("shutdown: context deadline exceeded").
 //
 // The counter store served on the same port (counter.go) unlocks the same
@@ -25,7 +25,7 @@
 //
 //	curl '127.0.0.1:8000/set?name=hits@&val=1'   # curl: (52) Empty reply from server
 //	curl '127.0.0.1:8000/get?name=i'             # hangs
-//	kill %1    # stops go run and the server with it, after the 5s grace
+//	kill %1    # stops go run and the server with it, after the 10s grace
 //
 // Prove it: go test ./4_panic-safety/deadlock
 //

@@ -13,7 +13,7 @@
 //	go run ./4_panic-safety/recoverer &
 //	curl -i '127.0.0.1:8000/comments?last=5'    # HTTP/1.1 500 Internal Server Error
 //	curl '127.0.0.1:8000/comments?last=1'       # hangs
-//	kill %1    # stops go run and the server with it, after the 5s grace
+//	kill %1    # stops go run and the server with it, after the 10s grace
 //
 // Prove it: go test ./4_panic-safety/recoverer
 package main

@@ -22,8 +22,8 @@ const DefaultReplicas = 3
 const (
 	startWait = 15 * time.Second // for a replica to say where it listens
 	// stopWait is a replica's time to exit after SIGINT: a little more
-	// than internal/server's 5s grace.
-	stopWait = 7 * time.Second
+	// than internal/server's 10s grace.
+	stopWait = 12 * time.Second
 )
 
 // Config says what a cluster runs.

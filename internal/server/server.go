@@ -32,7 +32,7 @@ const DefaultAddr = "127.0.0.1:8000"
 const (
 	readHeaderTimeout = 5 * time.Second
 	idleTimeout       = 60 * time.Second
-	shutdownTimeout   = 5 * time.Second
+	shutdownTimeout   = 10 * time.Second
 )
 
 // Config is what the command line sets.
