@@ -29,6 +29,9 @@ const DefaultAddr = "127.0.0.1:8000"
 // slow client cannot hold a connection open without asking anything), an idle
 // keep-alive connection is closed after idleTimeout, and on shutdown requests
 // in flight get shutdownTimeout to finish before their connections are cut.
+// It must be well over 5 s: net/http's Shutdown waits that long for a
+// connection that a client opened but has not used yet, as load
+// generators leave them.
 const (
 	readHeaderTimeout = 5 * time.Second
 	idleTimeout       = 60 * time.Second
