@@ -9,7 +9,7 @@
 //	LAB_GUIDE=1 go test -tags lab -v -timeout 30m ./docs   # and run every step, as a learner would
 //
 // The second runs the servers on 127.0.0.1:8000, as the guide does, so that
-// port must be free; it takes some minutes (hey runs for 20 s twice, the
+// port must be free; it takes some minutes (hey runs for 10 s twice, the
 // harness runs twice in full) and is part of CI (.ci/run).
 package docs
 

@@ -89,7 +89,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.verbose, "v", false, "print what each server wrote (its log, race reports, panics) to stderr")
 	fs.StringVar(&o.report, "report", "", "also write the results as Markdown to this file, with a chart of throughput beside it (.png)")
 	fs.StringVar(&o.load, "load", "hey", "load generator: hey (built in), ab (apache2-utils) or wrk")
-	fs.BoolVar(&o.short, "short", false, "leave out the slow checks: the notifier's stalled subscriber, which takes some 37,000 events (seconds per version)")
+	fs.BoolVar(&o.short, "short", false, "leave out the slow checks: the notifier's stalled subscriber, which takes a thousand events or so")
 	fs.DurationVar(&o.wrkDuration, "wrk-duration", 3*time.Second, "how long each burst of -load wrk runs")
 	fs.StringVar(&o.url, "url", "", "judge a server that is already running at this URL, in any language, by -subject's contract")
 	fs.StringVar(&o.redisAddr, "redis", "", "a Redis already running (host:port) for the versions that keep their state there; by default the harness starts redis-server if it is installed, or an embedded one")

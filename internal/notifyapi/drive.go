@@ -240,15 +240,15 @@ func awaitDelivery(subs []*follower, published int64) error {
 	return nil
 }
 
-// stallOne connects a subscriber that never reads, with the smallest
-// receive buffer the kernel allows (or over the target's in-memory pipes,
-// which have none), and changes resources until the server drops it: the
+// stallOne connects a subscriber that never reads, with a real network's
+// buffers (StalledDialer; or over the target's in-memory pipes, which have
+// none), and changes resources until the server drops it: the
 // safe versions answer every change meanwhile. It returns how many events
 // that took.
 func stallOne(ctx context.Context, c *Client) (int64, error) {
 	d := newDialer(c.tg.DialContext, checkWait)
 	if d.NetDialContext == nil {
-		d.NetDialContext = tinyReceiveBuffer().DialContext
+		d.NetDialContext = StalledDialer().DialContext
 	}
 	stalled, err := c.subscribe(ctx, d, nil)
 	if err != nil {
@@ -309,8 +309,9 @@ func stallOne(ctx context.Context, c *Client) (int64, error) {
 	return 0, NeverRemoved.Errorf("a subscriber stopped reading and was not dropped after %d changes", maxStallEvents)
 }
 
-// tinyReceiveBuffer dials with the smallest socket receive buffer, so that
-// a subscriber that never reads fills up after fewer events.
-func tinyReceiveBuffer() *net.Dialer {
-	return &net.Dialer{Control: setTinyReceiveBuffer}
+// StalledDialer dials for a subscriber that will never read, with the
+// buffers it would have across a real network (see stalledSocket), so that
+// they fill after a thousand events or so, not tens of thousands.
+func StalledDialer() *net.Dialer {
+	return &net.Dialer{Control: stalledSocket}
 }

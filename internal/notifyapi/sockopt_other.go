@@ -4,6 +4,6 @@ package notifyapi
 
 import "syscall"
 
-// setTinyReceiveBuffer leaves the buffer as it is: the stalled subscriber
-// then takes more events to fill it.
-func setTinyReceiveBuffer(_, _ string, _ syscall.RawConn) error { return nil }
+// stalledSocket leaves the socket as it is: the stalled subscriber then
+// takes more events to fill its buffers.
+func stalledSocket(_, _ string, _ syscall.RawConn) error { return nil }

@@ -7,8 +7,10 @@
 //	go run ./internal/subscribe -stall                 # subscribe, and never read
 //
 // A stalled client stands for a frozen tab or a vanished network: the
-// server's writes to it go into the socket's buffers until they are full
-// (on loopback, megabytes of events), and then block.
+// server's writes to it go into the socket's buffers until they are full,
+// and then block. It asks for the buffers of a real network (a small
+// receive buffer, Ethernet-sized segments), which fill after a thousand
+// events or so; loopback's would take tens of thousands.
 package main
 
 import (
@@ -22,6 +24,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"concurrencylab/internal/notifyapi"
 )
 
 func main() {
@@ -32,7 +36,13 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	conn, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+*addr+"/ws", nil)
+	dialer := *websocket.DefaultDialer
+	if *stall {
+		// A real network's buffers, not loopback's megabytes: they fill
+		// after a thousand events or so.
+		dialer.NetDialContext = notifyapi.StalledDialer().DialContext
+	}
+	conn, _, err := dialer.DialContext(ctx, "ws://"+*addr+"/ws", nil)
 	if err != nil {
 		log.Fatalf("subscribe: %v", err)
 	}
