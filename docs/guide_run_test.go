@@ -33,7 +33,7 @@ const (
 	// subscribe: long enough for `go run` to compile on a cold cache.
 	readyWait = 3 * time.Minute
 	// commandWait bounds a command that runs to its end (the harness in
-	// full takes under a minute here; `go test -race ./...` about one).
+	// full takes under a minute here; `go test -race ./...` some 20 s).
 	commandWait = 5 * time.Minute
 	// stopWait bounds the wait for a process to exit once asked to (the
 	// deadlocked server takes its 10 s of grace) or by itself.

@@ -1,7 +1,7 @@
 // Package doctor is the lab's preflight check, `go run ./loadtest/doctor`
 // (also `go run ./loadtest doctor`): can this machine run the lab? It uses
 // the standard library only, so that on a fresh machine it answers without
-// waiting for the rest of the lab (the harness, gonum/plot) to compile.
+// waiting for the rest of the lab (the harness, hey) to compile.
 package doctor
 
 import (

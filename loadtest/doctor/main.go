@@ -7,7 +7,7 @@
 // It is a command of its own, built from the standard library only, so
 // that on a fresh machine it answers without waiting for the harness to
 // compile: `go run ./loadtest doctor` runs the same checks, but compiles
-// the whole harness (gonum/plot and all) first.
+// the whole harness (hey, the live page and all) first.
 package main
 
 import (
