@@ -277,9 +277,13 @@ func goneClientIsNeverHandedOut(ctx context.Context, tg *scenario.Target) error 
 	}
 
 	firstAnswer := c.JoinAsync(ctx, "first")
-	if _, err := c.AwaitStats(ctx, "first to wait", awaitWait,
-		func(s Stats) bool { return s.Requests == 2 && s.Waiting == 1 }); err != nil {
+	s, err := c.AwaitStats(ctx, "first to wait", awaitWait,
+		func(s Stats) bool { return s.Requests == 2 && (s.Waiting == 1 || s.Paired == 1) })
+	if err != nil {
 		return err
+	}
+	if s.Paired == 1 { // nobody else has come: first was handed the client that had left
+		return WrongPair.Errorf("first was paired at once, and the only other client, gone, had left: /stats is %+v", s)
 	}
 	second := c.Join(ctx, "second")
 	first := <-firstAnswer
