@@ -5,13 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
-
-	"concurrencylab/internal/gobuild"
 )
 
 // A target is a throughput the lab promises for a safe version: its ratio
@@ -112,43 +109,4 @@ func writeTargets(b *bytes.Buffer, rep runReport) {
 
 func markdownCell(s string) string {
 	return strings.ReplaceAll(s, "|", `\|`)
-}
-
-// chartCommand is the command that draws the chart: a module of its own,
-// so that the lab's `go test ./...` never compiles its plotting library.
-const chartCommand = "loadtest/chart"
-
-// writeChart draws rep's chart into path (a PNG) with chartCommand, which
-// reads the report as -json writes it on its standard input. It is run with
-// go run in its own folder, the root of its module (gobuild.Build builds
-// the root module's packages, from the root, which cannot name a package
-// of a nested module): the first run downloads and compiles gonum/plot, and
-// the go command caches the binary it links, so that a later run only
-// checks that it is up to date (some 0.2 s).
-func writeChart(ctx context.Context, path string, rep runReport) error {
-	root, err := gobuild.ModuleRoot(ctx)
-	if err != nil {
-		return err
-	}
-	out, err := filepath.Abs(path) // the command runs in its own folder
-	if err != nil {
-		return err
-	}
-	var report bytes.Buffer
-	if err := writeJSON(&report, rep); err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, "go", "run", ".", "-o", out)
-	cmd.Dir = filepath.Join(root, filepath.FromSlash(chartCommand))
-	cmd.Stdin = &report
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return fmt.Errorf("go run ./%s: %s", chartCommand, msg)
-	}
-	return nil
 }

@@ -81,3 +81,26 @@ func TestReportChartFails(t *testing.T) {
 	assert.Contains(t, err.Error(), "is a directory")
 	assert.FileExists(t, filepath.Join(dir, "results.md"), "the table, written before the chart")
 }
+
+// TestChartOf: the chart's bars, in the table's order, each colored by
+// what the lab declares: the fixes (crash-on-panic among them) and the
+// versions broken on purpose; a capped load says so, and a version with no
+// rate has its label and no bar.
+func TestChartOf(t *testing.T) {
+	rep := chartReport()
+	rep.Results = append(rep.Results,
+		result{Subject: "counter", Strategy: "crash-on-panic", Want: []scenario.Verdict{scenario.Crashed}, RPS: []float64{9000}},
+		result{Subject: "notifier", Strategy: "mutex", Want: []scenario.Verdict{scenario.OK}, RateCap: 2000, RPS: []float64{1990}},
+		result{Subject: "matchmaker", Strategy: "mutex ×3", Want: []scenario.Verdict{scenario.Broken}},
+	)
+	c := chartOf(rep)
+	assert.Equal(t, "Requests per second (hey, servers built without -race)", c.Title)
+	assert.Equal(t, []chartBar{
+		{Label: "baseline no-op", Kind: "baseline", Median: 20000, Low: 19000, High: 21000},
+		{Label: "counter naive", Kind: "broken", Median: 6000, Low: 6000, High: 6000},
+		{Label: "counter mutex", Kind: "fix", Median: 20500, Low: 19500, High: 22000},
+		{Label: "counter crash-on-panic", Kind: "fix", Median: 9000, Low: 9000, High: 9000},
+		{Label: "notifier mutex (capped)", Kind: "fix", Median: 1990, Low: 1990, High: 1990},
+		{Label: "matchmaker mutex ×3", Kind: "broken"},
+	}, c.Bars)
+}

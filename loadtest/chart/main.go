@@ -1,20 +1,21 @@
-// Command chart draws the harness's throughput chart: each version's
-// median requests per second as a bar, with its lowest and highest burst
-// as an error bar, from a report as `go run ./loadtest -json` prints it.
-// The harness runs it for -report FILE.md, to write FILE.png beside the
-// table, giving it the report on its standard input. By hand, from the
-// lab's root:
+// Command chart draws the harness's throughput chart: a horizontal bar a
+// version, its median requests per second, with its lowest and highest
+// burst as an error bar. The harness (loadtest/chart.go) says what to draw,
+// as JSON on the standard input, when it writes -report FILE.md, and this
+// writes FILE.png beside the table:
 //
-//	go run ./loadtest -json > /tmp/results.json
-//	go -C loadtest/chart run . -o /tmp/results.png /tmp/results.json
-//	go -C loadtest/chart run . -o /tmp/results.png < /tmp/results.json
+//	{"title": "...", "x_label": "...", "bars": [
+//	  {"label": "counter mutex", "kind": "fix", "median": 11280, "low": 10800, "high": 11600}, ...]}
+//
+// A bar's kind is its color: baseline (grey), fix (green) or broken (red,
+// broken on purpose); a bar with no median has its label only.
 //
 // It is a module of its own (loadtest/chart/go.mod), the one part of the
 // lab that uses gonum.org/v1/plot, so that the learner's `go test -race
 // ./...` never downloads or compiles a plotting library: a pattern such as
 // ./... in the root module does not reach into a nested module. For the
-// same reason, `go run ./loadtest/chart` from the root does not build it;
-// run it in its own folder, as above.
+// same reason it runs in its own folder: go -C loadtest/chart run . -o
+// FILE.png.
 package main
 
 import (
@@ -25,31 +26,36 @@ import (
 	"image/color"
 	"io"
 	"os"
-	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
 
-// A runReport is the part of the harness's report (runReport and result in
-// loadtest) that the chart draws.
-type runReport struct {
-	Race    bool     `json:"race"`
-	Load    string   `json:"load"`
-	Results []result `json:"results"`
+// A chart is what the harness asks for: its chart and chartBar types.
+type chart struct {
+	Title  string `json:"title"`
+	XLabel string `json:"x_label"`
+	Bars   []bar  `json:"bars"`
 }
 
-type result struct {
-	Subject  string    `json:"subject"`
-	Strategy string    `json:"strategy"`
-	Want     []string  `json:"want"`               // the verdicts the lab declares
-	RateCap  float64   `json:"rate_cap,omitempty"` // requests per second the load was capped at
-	RPS      []float64 `json:"rps,omitempty"`      // answers per second, one per burst
+type bar struct {
+	Label  string  `json:"label"`
+	Kind   string  `json:"kind"`
+	Median float64 `json:"median"`
+	Low    float64 `json:"low"`
+	High   float64 `json:"high"`
 }
 
-// ok is the verdict of a version that held (scenario.OK in the harness).
-const ok = "ok"
+// colors are the bars' colors by kind.
+var colors = map[string]color.RGBA{
+	"baseline": {R: 0x75, G: 0x75, B: 0x75, A: 0xff},
+	"fix":      {R: 0x2e, G: 0x7d, B: 0x32, A: 0xff},
+	"broken":   {R: 0xc6, G: 0x28, B: 0x28, A: 0xff},
+}
+
+// kinds is the order in which the bars of each kind are drawn.
+var kinds = []string{"baseline", "fix", "broken"}
 
 func main() {
 	if err := run(os.Args[1:], os.Stdin); err != nil {
@@ -61,78 +67,55 @@ func main() {
 func run(args []string, stdin io.Reader) error {
 	fs := flag.NewFlagSet("chart", flag.ContinueOnError)
 	out := fs.String("o", "", "write the chart to this file (PNG)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go -C loadtest/chart run . -o FILE.png [REPORT.json]\n(REPORT.json as go run ./loadtest -json writes it; without it, the report on standard input)\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *out == "" || fs.NArg() > 1 {
-		fs.Usage()
-		return errors.New("give -o FILE.png and at most one report")
+	if *out == "" || fs.NArg() > 0 {
+		return errors.New("usage: go -C loadtest/chart run . -o FILE.png, with the chart as JSON on standard input")
 	}
-	in, name := stdin, "standard input"
-	if fs.NArg() == 1 && fs.Arg(0) != "-" {
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			return err
+	var c chart
+	if err := json.NewDecoder(stdin).Decode(&c); err != nil {
+		return fmt.Errorf("reading the chart from standard input: %w", err)
+	}
+	for _, b := range c.Bars {
+		if _, ok := colors[b.Kind]; !ok {
+			return fmt.Errorf("bar %q is of kind %q, not one of %v", b.Label, b.Kind, kinds)
 		}
-		defer f.Close()
-		in, name = f, fs.Arg(0)
 	}
-	var rep runReport
-	if err := json.NewDecoder(in).Decode(&rep); err != nil {
-		return fmt.Errorf("reading the report from %s: %w", name, err)
-	}
-	return writeChart(*out, rep)
+	return draw(*out, c)
 }
 
-// Chart colors: the verdict the lab declares for a working version, for
-// one that fails on purpose, and for the baseline.
-var (
-	okColor      = color.RGBA{R: 0x2e, G: 0x7d, B: 0x32, A: 0xff}
-	failingColor = color.RGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
-	baseColor    = color.RGBA{R: 0x75, G: 0x75, B: 0x75, A: 0xff}
-)
-
-// writeChart draws each version's median requests per second as a bar,
-// with its lowest and highest burst as an error bar, top to bottom in the
-// table's order.
-func writeChart(path string, rep runReport) error {
+// draw draws c's bars top to bottom, the first at the top.
+func draw(path string, c chart) error {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Requests per second (%s, %s)", rep.Load, buildKind(rep.Race))
-	p.X.Label.Text = "requests per second: median of the bursts, with the lowest and highest"
+	p.Title.Text = c.Title
+	p.X.Label.Text = c.XLabel
 	p.X.Min = 0
 
-	n := len(rep.Results)
+	n := len(c.Bars)
 	names := make([]string, n)
-	colors := []color.RGBA{baseColor, okColor, failingColor}
-	series := map[color.RGBA]plotter.Values{}
-	for _, c := range colors {
-		series[c] = make(plotter.Values, n)
+	series := map[string]plotter.Values{}
+	for _, k := range kinds {
+		series[k] = make(plotter.Values, n)
 	}
 	var spreads rangeBars
-	for i, r := range rep.Results {
-		row := n - 1 - i // the first result at the top
-		names[row] = r.Subject + " " + r.Strategy
-		if r.RateCap > 0 {
-			names[row] += " (capped)"
-		}
-		if len(r.RPS) == 0 {
+	for i, b := range c.Bars {
+		row := n - 1 - i
+		names[row] = b.Label
+		if b.Median == 0 {
 			continue
 		}
-		m := median(r.RPS)
-		series[barColor(r)][row] = m
-		spreads = append(spreads, rangeBar{y: float64(row), x: m, low: slices.Min(r.RPS), high: slices.Max(r.RPS)})
+		series[b.Kind][row] = b.Median
+		spreads = append(spreads, rangeBar{y: float64(row), x: b.Median, low: b.Low, high: b.High})
+		p.X.Max = max(p.X.Max, b.High*1.05)
 	}
-	for _, c := range colors {
-		bars, err := plotter.NewBarChart(series[c], vg.Points(11))
+	for _, k := range kinds {
+		bars, err := plotter.NewBarChart(series[k], vg.Points(11))
 		if err != nil {
 			return err
 		}
 		bars.Horizontal = true
-		bars.Color = c
+		bars.Color = colors[k]
 		bars.LineStyle.Width = 0
 		p.Add(bars)
 	}
@@ -141,23 +124,8 @@ func writeChart(path string, rep runReport) error {
 		return err
 	}
 	p.Add(errBars)
-	for _, b := range spreads {
-		p.X.Max = max(p.X.Max, b.high*1.05)
-	}
 	p.NominalY(names...)
 	return p.Save(9*vg.Inch, vg.Length(n)*0.32*vg.Inch+1.2*vg.Inch, path)
-}
-
-// barColor tells the fixes (crash-on-panic among them: it crashes on its
-// poison by design) from the versions broken on purpose.
-func barColor(r result) color.RGBA {
-	switch {
-	case r.Subject == "baseline":
-		return baseColor
-	case slices.Contains(r.Want, ok) || r.Strategy == "crash-on-panic":
-		return okColor
-	}
-	return failingColor
 }
 
 // rangeBars are the lowest-to-highest range of each bar, for
@@ -168,23 +136,3 @@ type rangeBars []rangeBar
 func (r rangeBars) Len() int                        { return len(r) }
 func (r rangeBars) XY(i int) (float64, float64)     { return r[i].x, r[i].y }
 func (r rangeBars) XError(i int) (float64, float64) { return r[i].x - r[i].low, r[i].high - r[i].x }
-
-// median and buildKind are the harness's (loadtest/table.go), for the same
-// bars and title.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Sorted(slices.Values(xs))
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func buildKind(race bool) string {
-	if race {
-		return "servers built with -race"
-	}
-	return "servers built without -race"
-}
