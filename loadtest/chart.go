@@ -98,7 +98,7 @@ func writeChart(ctx context.Context, path string, rep runReport) error {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return fmt.Errorf("go run ./%s: %s", chartCommand, msg)
+		return fmt.Errorf("go -C %s run .: %s", chartCommand, msg)
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func TestReportChartFails(t *testing.T) {
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "results.png"), 0o755)) // no file can be written there
 	err := writeReport(filepath.Join(dir, "results.md"), chartReport())
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "chart: go run ./loadtest/chart: ")
+	assert.Contains(t, err.Error(), "chart: go -C loadtest/chart run .: ")
 	assert.Contains(t, err.Error(), "is a directory")
 	assert.FileExists(t, filepath.Join(dir, "results.md"), "the table, written before the chart")
 }
