@@ -1,9 +1,11 @@
 // Command counter serves named counters over HTTP (/set, /get, /inc) from a
-// map that one owner goroutine holds: handlers send it commands on
-// channels, each with a reply channel, and wait for the answer.
+// map that one owner goroutine holds: handlers send it set, get and inc
+// commands, each on a channel of its own and with a reply channel, and wait
+// for the answer.
 //
 // SAFE: only the owner can reach the map (it is declared inside the
-// owner), so there is nothing to lock. Prove it:
+// owner), and it runs one command at a time, so each command's
+// read-check-write is one step and no update is lost. Prove it:
 //
 //	go test -race ./3_channel-commands/counter
 //
@@ -28,47 +30,38 @@ import (
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("counter store closed")
 
-// Store is the handlers' side of the owner goroutine: it holds channels
-// only, never the counters.
+// Store holds the channels to the owner goroutine, never the counters.
 type Store struct {
-	commands  chan<- command // Set, Get and Inc send; the owner receives
-	stop      chan struct{}  // closed by Close to end the owner
-	done      chan struct{}  // closed by the owner when it has returned
-	closeOnce sync.Once      // Close closes stop once
+	sets      chan set      // Set sends; the owner receives
+	gets      chan get      // Get sends; the owner receives
+	incs      chan inc      // Inc sends; the owner receives
+	stop      chan struct{} // closed by Close to end the owner
+	done      chan struct{} // closed by the owner when it has returned
+	closeOnce sync.Once     // Close closes stop once
 }
-
-// A command is a set, a get or an inc. The three share one channel, so
-// that the owner waits on two channels, not four: a select costs more with
-// every case it has, and the counter's commands are the cheapest in the
-// lab.
-type command interface{ isCommand() }
-
-func (set) isCommand() {}
-func (get) isCommand() {}
-func (inc) isCommand() {}
 
 // set asks the owner to set the counter name to val.
 type set struct {
 	name  string
 	val   int64
-	reply chan struct{} // room for one: sent once the counter is set
+	reply chan struct{} // sent once the counter is set
 }
 
 // get asks the owner for the value of the counter name.
 type get struct {
 	name  string
-	reply chan getReply // room for one
+	reply chan getReply
 }
 
 type getReply struct {
-	val   int64 // the counter's value
-	found bool  // false: no counter has that name
+	val   int64
+	found bool // false: no counter has that name
 }
 
 // inc asks the owner to add one to the counter name.
 type inc struct {
 	name  string
-	reply chan incReply // room for one
+	reply chan incReply
 }
 
 type incReply struct {
@@ -76,9 +69,8 @@ type incReply struct {
 	err   error // counterapi.ErrOverflow, the counter unchanged
 }
 
-// newSet, newGet and newInc return a command whose reply channel has room
-// for its answer, so the owner can always answer and move on, even if the
-// caller has gone.
+// newSet, newGet and newInc give each command a reply channel with room for
+// its answer, so the owner never waits for a caller, even one that has gone.
 func newSet(name string, val int64) set {
 	return set{name: name, val: val, reply: make(chan struct{}, 1)}
 }
@@ -87,44 +79,39 @@ func newGet(name string) get { return get{name: name, reply: make(chan getReply,
 
 func newInc(name string) inc { return inc{name: name, reply: make(chan incReply, 1)} }
 
-// NewStore starts the owner goroutine, holding
-// counterapi.InitialCounters. Close stops it.
+// NewStore starts the owner goroutine, holding counterapi.InitialCounters.
+// Close stops it.
 func NewStore() *Store {
-	commands := make(chan command)
-	s := &Store{commands: commands, stop: make(chan struct{}), done: make(chan struct{})}
-	go own(commands, s.stop, s.done)
+	s := &Store{
+		sets: make(chan set), gets: make(chan get), incs: make(chan inc),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	go s.run()
 	return s
 }
 
-// own is the owner goroutine: it declares the counters, and nothing outside
-// this function can reach them. It runs one command at a time until stop
-// closes.
-func own(commands <-chan command, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
+// run is the owner goroutine. It declares the counters, so nothing else can
+// reach them, and runs one command at a time until stop closes.
+func (s *Store) run() {
+	defer close(s.done)
 	counters := counterapi.InitialCounters()
 	for {
-		var cmd command
 		select {
-		case <-stop:
+		case <-s.stop:
 			return
-		case cmd = <-commands:
-		}
-		switch cmd := cmd.(type) {
-		case set:
-			counters[cmd.name] = cmd.val
-			cmd.reply <- struct{}{}
-		case get:
-			val, found := counters[cmd.name]
-			cmd.reply <- getReply{val: val, found: found}
-		case inc:
-			val, found := counters[cmd.name]
-			if !found {
-				cmd.reply <- incReply{}
-				break
-			}
+		case c := <-s.sets:
+			counters[c.name] = c.val
+			c.reply <- struct{}{}
+		case c := <-s.gets:
+			val, found := counters[c.name]
+			c.reply <- getReply{val: val, found: found}
+		case c := <-s.incs:
+			val, found := counters[c.name]
 			next, err := counterapi.Increment(val)
-			counters[cmd.name] = next
-			cmd.reply <- incReply{found: true, err: err}
+			if found && err == nil {
+				counters[c.name] = next
+			}
+			c.reply <- incReply{found: found, err: err}
 		}
 	}
 }
@@ -151,20 +138,20 @@ func send[C any](ctx context.Context, cmds chan<- C, cmd C, done <-chan struct{}
 }
 
 func (s *Store) Set(ctx context.Context, name string, val int64) error {
-	cmd := newSet(name, val)
-	if err := send(ctx, s.commands, command(cmd), s.done); err != nil {
+	c := newSet(name, val)
+	if err := send(ctx, s.sets, c, s.done); err != nil {
 		return err
 	}
-	<-cmd.reply
+	<-c.reply
 	return nil
 }
 
 func (s *Store) Get(ctx context.Context, name string) (int64, error) {
-	cmd := newGet(name)
-	if err := send(ctx, s.commands, command(cmd), s.done); err != nil {
+	c := newGet(name)
+	if err := send(ctx, s.gets, c, s.done); err != nil {
 		return 0, err
 	}
-	r := <-cmd.reply
+	r := <-c.reply
 	if !r.found {
 		return 0, counterapi.ErrNotFound
 	}
@@ -172,11 +159,11 @@ func (s *Store) Get(ctx context.Context, name string) (int64, error) {
 }
 
 func (s *Store) Inc(ctx context.Context, name string) error {
-	cmd := newInc(name)
-	if err := send(ctx, s.commands, command(cmd), s.done); err != nil {
+	c := newInc(name)
+	if err := send(ctx, s.incs, c, s.done); err != nil {
 		return err
 	}
-	r := <-cmd.reply
+	r := <-c.reply
 	if !r.found {
 		return counterapi.ErrNotFound
 	}

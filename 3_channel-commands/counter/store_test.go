@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 )
@@ -32,14 +33,14 @@ func newServer(t testing.TB) labtest.Server {
 }
 
 func TestCounter(t *testing.T) {
-	labtest.Run(t, counterapi.Subject.Scenarios, newServer, nil)
+	labtest.Run(t, countercheck.Subject.Scenarios, newServer, nil)
 }
 
 // Every command's reply channel has room for its result, so a caller that
 // never reads its reply (its client has gone) cannot hold the owner up.
 func TestOwnerDoesNotWaitForGoneCaller(t *testing.T) {
 	store := NewStore()
-	store.commands <- newInc("i") // and never read its reply
+	store.incs <- newInc("i") // and never read its reply
 
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
@@ -53,7 +54,7 @@ func TestOwnerDoesNotWaitForGoneCaller(t *testing.T) {
 // instead of queueing behind it.
 func TestCallerGivesUpWhenContextEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := &Store{commands: make(chan command), done: make(chan struct{})} // nobody receives: an owner that never comes back
+		busy := &Store{incs: make(chan inc), done: make(chan struct{})} // nobody receives: an owner that never comes back
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 
