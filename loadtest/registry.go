@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/notifyapi"
 	"concurrencylab/internal/poison"
@@ -12,7 +12,7 @@ import (
 
 // subjects are the contracts the harness can judge a server by, built or
 // not (-url, -cmd).
-var subjects = []scenario.Subject{counterapi.Subject, matchapi.Subject, notifyapi.Subject}
+var subjects = []scenario.Subject{countercheck.Subject, matchapi.Subject, notifyapi.Subject}
 
 // versions is every server the harness runs, in the order of the table,
 // with the verdict the lab declares for each: the registry. The harness,
@@ -32,11 +32,11 @@ var versions = []version{
 	// racing lines; without it, the map's own check crashes the process
 	// ("concurrent map writes") or increments are lost.
 	{
-		subject: "counter", strategy: "naive", pkg: "1_naive-race/counter", drive: counterapi.Subject.Drive,
+		subject: "counter", strategy: "naive", pkg: "1_naive-race/counter", drive: countercheck.Subject.Drive,
 		wantRace: verdicts(scenario.Race), wantPlain: verdicts(scenario.Crashed, scenario.LostUpdates),
 	},
-	{subject: "counter", strategy: "mutex", pkg: "2_mutex/counter", wantRace: ok, drive: counterapi.Subject.Drive},
-	{subject: "counter", strategy: "channel", pkg: "3_channel-commands/counter", wantRace: ok, drive: counterapi.Subject.Drive},
+	{subject: "counter", strategy: "mutex", pkg: "2_mutex/counter", wantRace: ok, drive: countercheck.Subject.Drive},
+	{subject: "counter", strategy: "channel", pkg: "3_channel-commands/counter", wantRace: ok, drive: countercheck.Subject.Drive},
 	{subject: "counter", strategy: "crash-on-panic", pkg: "4_panic-safety/counter", wantRace: verdicts(scenario.Crashed), drive: poison.CrashOnPanicCounter},
 
 	// Seed 000: a matchmaker whose check-then-act on its queue panics in
@@ -65,9 +65,9 @@ var versions = []version{
 	// fixes of 2_mutex hold each replica's state apart, which no race
 	// detector sees; 5_redis keeps it in Redis, and its first attempt at
 	// the counter (GET, add one, SET) loses updates between processes.
-	{subject: "counter", strategy: "mutex", replicas: 3, pkg: "2_mutex/counter", wantRace: verdicts(scenario.Split), drive: counterapi.Subject.Drive},
-	{subject: "counter", strategy: "redis-getset", replicas: 3, redis: true, pkg: "5_redis/counter", args: []string{"-inc", "getset"}, wantRace: verdicts(scenario.LostUpdates), drive: counterapi.Subject.Drive},
-	{subject: "counter", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/counter", wantRace: ok, drive: counterapi.Subject.Drive},
+	{subject: "counter", strategy: "mutex", replicas: 3, pkg: "2_mutex/counter", wantRace: verdicts(scenario.Split), drive: countercheck.Subject.Drive},
+	{subject: "counter", strategy: "redis-getset", replicas: 3, redis: true, pkg: "5_redis/counter", args: []string{"-inc", "getset"}, wantRace: verdicts(scenario.LostUpdates), drive: countercheck.Subject.Drive},
+	{subject: "counter", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/counter", wantRace: ok, drive: countercheck.Subject.Drive},
 	{
 		subject: "matchmaker", strategy: "mutex", replicas: 3, pkg: "2_mutex/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
 		wantRace: verdicts(scenario.Broken), drive: matchapi.Subject.Drive,

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 )
@@ -18,7 +19,7 @@ func newServer(testing.TB) labtest.Server {
 }
 
 func TestCounter(t *testing.T) {
-	labtest.Run(t, counterapi.Subject.Scenarios, newServer, nil)
+	labtest.Run(t, countercheck.Subject.Scenarios, newServer, nil)
 }
 
 func BenchmarkStore(b *testing.B) {

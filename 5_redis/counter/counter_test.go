@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/redislab"
 	"concurrencylab/internal/scenario"
@@ -72,15 +72,15 @@ func lighter(tg *scenario.Target) *scenario.Target {
 // replicas.
 func TestCounter(t *testing.T) {
 	t.Run("script/one server", func(t *testing.T) {
-		labtest.RunAgainst(t, counterapi.Subject.Scenarios, alone(Script))
+		labtest.RunAgainst(t, countercheck.Subject.Scenarios, alone(Script))
 	})
 	for _, kind := range redisKinds {
 		t.Run("script/3 replicas on "+kind, func(t *testing.T) {
-			labtest.RunAgainst(t, counterapi.Subject.Scenarios, replicas(kind, Script))
+			labtest.RunAgainst(t, countercheck.Subject.Scenarios, replicas(kind, Script))
 		})
 	}
 	t.Run("watch/3 replicas", func(t *testing.T) {
-		labtest.RunAgainst(t, counterapi.Subject.Scenarios, replicas(redislab.Embedded, Watch))
+		labtest.RunAgainst(t, countercheck.Subject.Scenarios, replicas(redislab.Embedded, Watch))
 	})
 }
 
@@ -90,7 +90,7 @@ func TestCounter(t *testing.T) {
 // child's failure must be lost updates, never a race. With LAB_EXERCISE=1
 // (docs/exercises/replicas.md) it must pass instead.
 func TestGetSetLosesUpdates(t *testing.T) {
-	sc, _ := counterapi.Subject.Scenario("ConcurrentIncrementsAreExact")
+	sc, _ := countercheck.Subject.Scenario("ConcurrentIncrementsAreExact")
 	for name, newTarget := range map[string]func(*testing.T, scenario.Needs) *scenario.Target{
 		"one server": alone(GetSet),
 		"3 replicas": replicas(redislab.Embedded, GetSet),
@@ -98,7 +98,7 @@ func TestGetSetLosesUpdates(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			labtest.ExpectFailure(t, func(t *testing.T) {
 				require.NoError(t, sc.Run(t.Context(), newTarget(t, 0)))
-			}, counterapi.LostUpdates)
+			}, countercheck.CountShort)
 		})
 	}
 }
@@ -141,7 +141,7 @@ func TestRedisStoppedMidRun(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			rs := labtest.Redis(t, kind)
 			tg := labtest.Replicas(t, 3, on(rs, Script))
-			c := counterapi.NewClient(tg, scenario.AnswerWait)
+			c := countercheck.NewClient(tg, scenario.AnswerWait)
 			ctx := t.Context()
 			for range 5 {
 				require.NoError(t, c.Expect(ctx, http.MethodGet, "/inc?name=i", http.StatusOK, "ok"))

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concurrencylab/internal/cluster"
-	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/redislab"
 	"concurrencylab/internal/scenario"
@@ -72,7 +72,7 @@ func TestReplicaKilledMidLoad(t *testing.T) {
 	wg.Wait()
 	client.CloseIdleConnections()
 
-	got, err := counterapi.NewClient(&scenario.Target{URL: c.URL, Client: client}, scenario.AnswerWait).Get(t.Context(), "i")
+	got, err := countercheck.NewClient(&scenario.Target{URL: c.URL, Client: client}, scenario.AnswerWait).Get(t.Context(), "i")
 	require.NoError(t, err)
 	t.Logf("%d increments answered 200 (%d of them after the kill), %d failed; the count is %d",
 		ok.Load(), okAfterKill.Load(), failed.Load(), got)

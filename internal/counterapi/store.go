@@ -1,7 +1,11 @@
-// Package counterapi is the counter store's HTTP contract, shared by every
-// version of the counter (1_naive-race, 2_mutex, 3_channel-commands). The
-// versions differ only in how their Store synchronizes; the handlers here are
-// the same for all of them, so a diff between two versions shows one idea.
+// Package counterapi is the counter store's contract: the Store interface
+// every version of the counter implements, its errors, and the HTTP handler
+// they all share. The versions differ only in how their Store synchronizes,
+// so a diff between two versions shows one idea.
+//
+// What checks a server against this contract (a client, the scenarios, the
+// drive under load, the bad-input battery) is apart, in
+// internal/countercheck.
 package counterapi
 
 import (
@@ -14,7 +18,7 @@ import (
 // it; only the synchronization differs.
 //
 // The context lets a store whose operations wait (the channel version waits
-// for its manager goroutine) give up when the request is gone. Stores that
+// for its owner goroutine) give up when the request is gone. Stores that
 // never wait ignore it.
 type Store interface {
 	// Set creates the counter name, or overwrites it, with val.

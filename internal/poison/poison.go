@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"concurrencylab/internal/childproc"
-	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/scenario"
 )
@@ -55,7 +55,7 @@ var HalfDone = scenario.Marked("a change half-done", "half-done", scenario.Broke
 // mutex versions, then crash on their poison, by design: the crash-on-panic
 // middleware exits 70 so that a supervisor starts a clean process.
 var (
-	CrashOnPanicCounter    = crashOnPoison(counterapi.Subject.Drive, counterPoison)
+	CrashOnPanicCounter    = crashOnPoison(countercheck.Subject.Drive, counterPoison)
 	CrashOnPanicMatchmaker = crashOnPoison(matchapi.Subject.Drive, matchmakerPoison)
 )
 
@@ -85,7 +85,7 @@ func awaitExit(tg *scenario.Target, poison string) (string, error) {
 // the poison: net/http recovers the panic, and the mutex that Unlock never
 // freed hangs every later request.
 func Deadlock(ctx context.Context, tg *scenario.Target) (string, error) {
-	if evidence, err := counterapi.Subject.Drive(ctx, tg); err != nil {
+	if evidence, err := countercheck.Subject.Drive(ctx, tg); err != nil {
 		return evidence, err
 	}
 	tg.Get(ctx, counterPoison, poisonWait)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"concurrencylab/internal/counterapi"
+	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 )
@@ -12,7 +13,7 @@ import (
 func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
 
 func TestCounter(t *testing.T) {
-	labtest.Run(t, counterapi.Subject.Scenarios, func(testing.TB) labtest.Server {
+	labtest.Run(t, countercheck.Subject.Scenarios, func(testing.TB) labtest.Server {
 		return labtest.Server{Handler: counterapi.NewHandler(NewStore())}
 	}, nil)
 }

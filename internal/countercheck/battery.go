@@ -1,4 +1,4 @@
-package counterapi
+package countercheck
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"concurrencylab/internal/counterapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -19,7 +20,7 @@ var badInput = scenario.Battery{
 }
 
 func badInputCases() []scenario.Case {
-	tooLong := strings.Repeat("n", MaxNameLen+1)
+	tooLong := strings.Repeat("n", counterapi.MaxNameLen+1)
 	const bad = http.StatusBadRequest
 	return []scenario.Case{
 		{Path: "/get", Status: bad},

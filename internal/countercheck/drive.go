@@ -1,4 +1,4 @@
-package counterapi
+package countercheck
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 const IncPath = "/inc?name=" + loadCounter
 
 // loadCounter is the counter the drive increments: one of
-// InitialCounters, so that the seed's command works as written.
+// counterapi.InitialCounters, so that the seed's command works as written.
 const loadCounter = "i"
 
 // checkWait bounds the requests that check a server's state under the
@@ -126,7 +126,7 @@ func checkBurst(name string, exact bool, bc burstCount, k, n int) error {
 	}
 	switch {
 	case grew < ok:
-		return LostUpdates.Errorf("%s (%d lost%s)", what(""), ok-grew, of)
+		return CountShort.Errorf("%s (%d lost%s)", what(""), ok-grew, of)
 	case grew > ok+inFlight && exact:
 		return fmt.Errorf("%s (%d more%s)", what("only "), grew-ok, of)
 	case grew > ok+inFlight:
@@ -136,7 +136,7 @@ func checkBurst(name string, exact bool, bc burstCount, k, n int) error {
 }
 
 // splitAcross asks each of tg's replicas, if it has several, for the
-// counter name, and reports Split if they disagree: each counted its own
+// counter name, and reports CountedApart if they disagree: each counted its own
 // share of the answered increments. Nil if they agree, or if tg is one
 // server.
 func splitAcross(ctx context.Context, tg *scenario.Target, name string, answered int) error {
@@ -161,6 +161,6 @@ func splitAcross(ctx context.Context, tg *scenario.Target, name string, answered
 	for i, v := range counts {
 		shares[i] = strconv.FormatInt(v, 10)
 	}
-	return Split.Errorf("%s: %s on the %d replicas, %d in all, after %d increments answered ok: each replica counts only its own",
+	return CountedApart.Errorf("%s: %s on the %d replicas, %d in all, after %d increments answered ok: each replica counts only its own",
 		name, strings.Join(shares, ", "), len(counts), sum, answered)
 }

@@ -1,4 +1,9 @@
-package counterapi
+// Package countercheck checks a server against the counter's contract
+// (internal/counterapi), by its answers alone: a Client that speaks the
+// contract, the Subject's scenarios that the versions' tests run, its drive
+// under the harness's load, its battery of bad input, and the ways a broken
+// counter fails. The lessons never import it; their tests do.
+package countercheck
 
 import (
 	"context"
@@ -9,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"concurrencylab/internal/counterapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -42,10 +48,10 @@ func concurrentIncrements(ctx context.Context, tg *scenario.Target) error {
 	return err
 }
 
-// initialCounters checks that a fresh server holds InitialCounters.
+// initialCounters checks that a fresh server holds counterapi.InitialCounters.
 func initialCounters(ctx context.Context, tg *scenario.Target) error {
 	c := NewClient(tg, scenario.AnswerWait)
-	initial := InitialCounters()
+	initial := counterapi.InitialCounters()
 	for _, name := range slices.Sorted(maps.Keys(initial)) {
 		line := name + ": " + strconv.FormatInt(initial[name], 10)
 		if err := c.Expect(ctx, http.MethodGet, "/get?"+Query(name, ""), http.StatusOK, line); err != nil {
@@ -60,7 +66,7 @@ func initialCounters(ctx context.Context, tg *scenario.Target) error {
 // then increments with POST and GET, and reads a counter nobody set.
 func setGetRoundTrip(ctx context.Context, tg *scenario.Target) error {
 	c := NewClient(tg, scenario.AnswerWait)
-	longest := strings.Repeat("n", MaxNameLen)
+	longest := strings.Repeat("n", counterapi.MaxNameLen)
 	for _, tc := range []struct{ name, val string }{
 		{"x", "42"},
 		{"x", "-7"}, // overwrite

@@ -1,4 +1,4 @@
-package counterapi
+package countercheck
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"concurrencylab/internal/counterapi"
 	"concurrencylab/internal/scenario"
 )
 
-// A Client speaks the counter contract (see NewHandler) to a target, and
-// checks every answer against it: the status and the one line the contract
-// gives. The test suite and the harness both use it.
+// A Client speaks the counter contract (see counterapi.NewHandler) to a
+// target, and checks every answer against it: the status and the one line
+// the contract gives. The test suite and the harness both use it.
 type Client struct {
 	tg   *scenario.Target
 	wait time.Duration
@@ -32,13 +33,14 @@ func (c *Client) Set(ctx context.Context, name string, val int64) error {
 }
 
 // Inc adds one to the counter name: GET /inc answered 200 "ok". A 404 is
-// a StatusError that wraps ErrNotFound, a 409 one that wraps ErrOverflow.
+// a StatusError that wraps counterapi.ErrNotFound, a 409 one that wraps
+// counterapi.ErrOverflow.
 func (c *Client) Inc(ctx context.Context, name string) error {
 	return c.Expect(ctx, http.MethodGet, "/inc?"+Query(name, ""), http.StatusOK, "ok")
 }
 
 // Get returns the counter's value: GET /get answered 200 "name: value".
-// A 404 is a StatusError that wraps ErrNotFound.
+// A 404 is a StatusError that wraps counterapi.ErrNotFound.
 func (c *Client) Get(ctx context.Context, name string) (int64, error) {
 	path := "/get?" + Query(name, "")
 	resp, err := c.do(ctx, http.MethodGet, path)
@@ -93,13 +95,13 @@ func (e *StatusError) Error() string {
 		e.Method, scenario.Shorten(e.Path), e.Status, scenario.Shorten(e.Body), e.Want)
 }
 
-// Unwrap is ErrNotFound for a 404, ErrOverflow for a 409, or nil.
+// Unwrap is counterapi.ErrNotFound for a 404, counterapi.ErrOverflow for a 409, or nil.
 func (e *StatusError) Unwrap() error {
 	switch e.Status {
 	case http.StatusNotFound:
-		return ErrNotFound
+		return counterapi.ErrNotFound
 	case http.StatusConflict:
-		return ErrOverflow
+		return counterapi.ErrOverflow
 	}
 	return nil
 }

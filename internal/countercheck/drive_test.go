@@ -1,6 +1,6 @@
 //go:build lab
 
-package counterapi
+package countercheck
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"concurrencylab/internal/counterapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -24,7 +25,7 @@ func TestCheckBurstExactLoader(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "lost updates: hits: 1992 after 2000 increments answered ok, 50 at a time (8 lost)", err.Error())
 	assert.Equal(t, scenario.LostUpdates, scenario.VerdictOf(err))
-	assert.Regexp(t, LostUpdates.Pattern, err.Error())
+	assert.Regexp(t, CountShort.Pattern, err.Error())
 
 	err = checkBurst("i", exact, burstCount{Before: 4000, After: 5990, OK: 2000, C: 200}, 3, 3)
 	require.Error(t, err)
@@ -119,8 +120,8 @@ func TestDriveChecksEachBurst(t *testing.T) {
 			err: "i: 200, then 401 after only 200 more increments answered ok, 10 at a time (1 more, burst 2 of 3)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			store := &mutexStore{counters: InitialCounters()}
-			ts := httptest.NewServer(NewHandler(store))
+			store := &mutexStore{counters: counterapi.InitialCounters()}
+			ts := httptest.NewServer(counterapi.NewHandler(store))
 			defer ts.Close()
 			tg := &scenario.Target{URL: ts.URL, Client: ts.Client()}
 			tg.Load = &fakeLoad{store: store, exact: tc.exact, extra: tc.extra}
@@ -182,7 +183,7 @@ func (s *mutexStore) Get(_ context.Context, name string) (int64, error) {
 	defer s.mu.Unlock()
 	val, ok := s.counters[name]
 	if !ok {
-		return 0, ErrNotFound
+		return 0, counterapi.ErrNotFound
 	}
 	return val, nil
 }
@@ -192,9 +193,9 @@ func (s *mutexStore) Inc(_ context.Context, name string) error {
 	defer s.mu.Unlock()
 	val, ok := s.counters[name]
 	if !ok {
-		return ErrNotFound
+		return counterapi.ErrNotFound
 	}
-	next, err := Increment(val)
+	next, err := counterapi.Increment(val)
 	s.counters[name] = next
 	return err
 }

@@ -1,6 +1,6 @@
 //go:build lab
 
-package counterapi
+package countercheck
 
 import (
 	"net/http/httptest"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"concurrencylab/internal/counterapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -27,7 +28,7 @@ func TestParseCount(t *testing.T) {
 }
 
 func TestClient(t *testing.T) {
-	ts := httptest.NewServer(NewHandler(&mutexStore{counters: InitialCounters()}))
+	ts := httptest.NewServer(counterapi.NewHandler(&mutexStore{counters: counterapi.InitialCounters()}))
 	defer ts.Close()
 	c := NewClient(&scenario.Target{URL: ts.URL, Client: ts.Client()}, scenario.AnswerWait)
 	ctx := t.Context()
@@ -39,12 +40,12 @@ func TestClient(t *testing.T) {
 	assert.Equal(t, int64(-2), val)
 
 	_, err = c.Get(ctx, "nobody")
-	assert.ErrorIs(t, err, ErrNotFound)
+	assert.ErrorIs(t, err, counterapi.ErrNotFound)
 	assert.EqualError(t, err, `GET /get?name=nobody answered 404 "nobody not found\n", want 200 "nobody: V"`)
-	assert.ErrorIs(t, c.Inc(ctx, "nobody"), ErrNotFound)
+	assert.ErrorIs(t, c.Inc(ctx, "nobody"), counterapi.ErrNotFound)
 
 	require.NoError(t, c.Set(ctx, "max", 9223372036854775807))
-	assert.ErrorIs(t, c.Inc(ctx, "max"), ErrOverflow)
+	assert.ErrorIs(t, c.Inc(ctx, "max"), counterapi.ErrOverflow)
 
 	err = c.Expect(ctx, "GET", "/get?name=i", 200, "i: 1")
 	assert.EqualError(t, err, `GET /get?name=i answered 200 "i: 0\n", want 200 "i: 1"`)
