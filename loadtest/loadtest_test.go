@@ -133,7 +133,7 @@ func checkVerdicts(t *testing.T, subject, load string) {
 				// Its seed's bugs, whichever shows first: the check-then-act
 				// panic, a client handed out after it left, or that same
 				// client counted twice (timed out, and paired), which
-				// unbalances /stats (matchapi.UnbalancedStats).
+				// unbalances /stats (matchcheck.UnbalancedStats).
 				assert.True(t, strings.Contains(r.Evidence, "paired with one that had left") ||
 					strings.Contains(r.Evidence, "index out of range [0] with length 0") ||
 					strings.Contains(r.Evidence, "!= 2×paired"), r.Evidence)

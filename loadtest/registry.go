@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"concurrencylab/internal/countercheck"
-	"concurrencylab/internal/matchapi"
+	"concurrencylab/internal/matchcheck"
 	"concurrencylab/internal/notifyapi"
 	"concurrencylab/internal/poison"
 	"concurrencylab/internal/scenario"
@@ -12,7 +12,7 @@ import (
 
 // subjects are the contracts the harness can judge a server by, built or
 // not (-url, -cmd).
-var subjects = []scenario.Subject{countercheck.Subject, matchapi.Subject, notifyapi.Subject}
+var subjects = []scenario.Subject{countercheck.Subject, matchcheck.Subject, notifyapi.Subject}
 
 // versions is every server the harness runs, in the order of the table,
 // with the verdict the lab declares for each: the registry. The harness,
@@ -46,10 +46,10 @@ var versions = []version{
 	// detector does not see the second.
 	{
 		subject: "matchmaker", strategy: "naive", pkg: "1_naive-race/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
-		wantRace: verdicts(scenario.Crashed, scenario.Broken), drive: matchapi.Subject.Drive,
+		wantRace: verdicts(scenario.Crashed, scenario.Broken), drive: matchcheck.Subject.Drive,
 	},
-	{subject: "matchmaker", strategy: "mutex", pkg: "2_mutex/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true, wantRace: ok, drive: matchapi.Subject.Drive},
-	{subject: "matchmaker", strategy: "channel", pkg: "3_channel-commands/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true, wantRace: ok, drive: matchapi.Subject.Drive},
+	{subject: "matchmaker", strategy: "mutex", pkg: "2_mutex/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true, wantRace: ok, drive: matchcheck.Subject.Drive},
+	{subject: "matchmaker", strategy: "channel", pkg: "3_channel-commands/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true, wantRace: ok, drive: matchcheck.Subject.Drive},
 	{
 		subject: "matchmaker", strategy: "crash-on-panic", pkg: "4_panic-safety/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
 		wantRace: verdicts(scenario.Crashed), drive: poison.CrashOnPanicMatchmaker,
@@ -70,11 +70,11 @@ var versions = []version{
 	{subject: "counter", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/counter", wantRace: ok, drive: countercheck.Subject.Drive},
 	{
 		subject: "matchmaker", strategy: "mutex", replicas: 3, pkg: "2_mutex/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
-		wantRace: verdicts(scenario.Broken), drive: matchapi.Subject.Drive,
+		wantRace: verdicts(scenario.Broken), drive: matchcheck.Subject.Drive,
 	},
 	{
 		subject: "matchmaker", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
-		wantRace: ok, drive: matchapi.Subject.Drive,
+		wantRace: ok, drive: matchcheck.Subject.Drive,
 	},
 	{subject: "notifier", strategy: "mutex", replicas: 3, pkg: "2_mutex/notifier", heyOnly: true, wantRace: verdicts(scenario.Missed), drive: notifyapi.Subject.Drive},
 	{subject: "notifier", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/notifier", heyOnly: true, wantRace: ok, drive: notifyapi.Subject.Drive},

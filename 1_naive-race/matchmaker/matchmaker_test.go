@@ -5,6 +5,7 @@ import (
 
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
+	"concurrencylab/internal/matchcheck"
 	"concurrencylab/internal/scenario"
 )
 
@@ -16,23 +17,23 @@ func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
 // the seed says; the rest of the suite it passes. With LAB_EXERCISE=1 every
 // scenario must pass instead.
 func TestMatchmakerIsBroken(t *testing.T) {
-	labtest.Run(t, matchapi.Subject.Scenarios, newServer, map[string][]scenario.Failure{
+	labtest.Run(t, matchcheck.Subject.Scenarios, newServer, map[string][]scenario.Failure{
 		// Two goroutines see one waiting client, and both dequeue it. (Less
 		// often, two see none, and both wait side by side, unpaired.)
-		"ConcurrentClientsAllPair": {matchapi.IndexOutOfRange, matchapi.Unpaired},
+		"ConcurrentClientsAllPair": {matchcheck.IndexOutOfRange, matchcheck.Unpaired},
 		// Each count is right, but a snapshot of all five is not: a client
 		// counted as come is not yet queued or paired.
-		"StatsBalanceUnderLoad": {matchapi.UnbalancedStats, matchapi.IndexOutOfRange, matchapi.Unpaired},
+		"StatsBalanceUnderLoad": {matchcheck.UnbalancedStats, matchcheck.IndexOutOfRange, matchcheck.Unpaired},
 		// The client that left is still queued, and the goroutine that pairs
 		// the next one with it writes its finished response: the HTTP/2
 		// panic, or under -race the race on that ResponseWriter (or, should
 		// the write win the race with the handler's return, a wrong pair).
-		"GoneClientIsNeverHandedOut": {matchapi.WriteHeaderAfterFinished, scenario.DataRace, matchapi.WrongPair},
+		"GoneClientIsNeverHandedOut": {matchcheck.WriteHeaderAfterFinished, scenario.DataRace, matchcheck.WrongPair},
 		// The client that timed out is still queued, and handed out next.
-		"LoneClientTimesOut":   {matchapi.WrongPair, scenario.DataRace},
-		"TimeoutAndPeerAtOnce": {matchapi.WrongPair, scenario.DataRace},
+		"LoneClientTimesOut":   {matchcheck.WrongPair, scenario.DataRace},
+		"TimeoutAndPeerAtOnce": {matchcheck.WrongPair, scenario.DataRace},
 		// The client answered 503 at shutdown is still queued.
-		"ShutdownAnswersWaiters": {matchapi.LeftQueued},
+		"ShutdownAnswersWaiters": {matchcheck.LeftQueued},
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
+	"concurrencylab/internal/matchcheck"
 )
 
 // TestMain fails the package if any test leaves a goroutine behind.
@@ -22,7 +23,7 @@ func newServer(testing.TB) labtest.Server {
 }
 
 func TestMatchmaker(t *testing.T) {
-	labtest.Run(t, matchapi.Subject.Scenarios, newServer, nil)
+	labtest.Run(t, matchcheck.Subject.Scenarios, newServer, nil)
 }
 
 func BenchmarkMatchmaker(b *testing.B) {

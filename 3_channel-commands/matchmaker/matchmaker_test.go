@@ -14,6 +14,7 @@ import (
 	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
+	"concurrencylab/internal/matchcheck"
 )
 
 // TestMain fails the package if any test leaves a goroutine behind, such as
@@ -32,7 +33,7 @@ func newServer(t testing.TB) labtest.Server {
 }
 
 func TestMatchmaker(t *testing.T) {
-	labtest.Run(t, matchapi.Subject.Scenarios, newServer, nil)
+	labtest.Run(t, matchcheck.Subject.Scenarios, newServer, nil)
 }
 
 func BenchmarkMatchmaker(b *testing.B) {

@@ -18,6 +18,7 @@ import (
 	"concurrencylab/4_panic-safety/place"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
+	"concurrencylab/internal/matchcheck"
 	"concurrencylab/internal/server"
 )
 
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 // Without the poison, this is the mutex matchmaker: it passes the whole
 // suite (whose ids have no "@").
 func TestMatchmaker(t *testing.T) {
-	labtest.Run(t, matchapi.Subject.Scenarios, func(testing.TB) labtest.Server {
+	labtest.Run(t, matchcheck.Subject.Scenarios, func(testing.TB) labtest.Server {
 		h := matchapi.NewHandler(NewMatchmaker(), matchapi.DefaultPairTimeout)
 		return labtest.Server{Handler: h, Shutdown: h.Shutdown}
 	}, nil)

@@ -22,6 +22,7 @@ import (
 
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
+	"concurrencylab/internal/matchcheck"
 	"concurrencylab/internal/redislab"
 	"concurrencylab/internal/scenario"
 )
@@ -80,7 +81,7 @@ func replica(rs *redislab.Server, pairTimeout time.Duration) labtest.Factory {
 
 func TestMatchmaker(t *testing.T) {
 	t.Run("one server", func(t *testing.T) {
-		labtest.RunAgainst(t, matchapi.Subject.Scenarios, func(t *testing.T, needs scenario.Needs) *scenario.Target {
+		labtest.RunAgainst(t, matchcheck.Subject.Scenarios, func(t *testing.T, needs scenario.Needs) *scenario.Target {
 			rs := labtest.Redis(t, redislab.Embedded)
 			srv := replica(rs, matchapi.DefaultPairTimeout)(t)
 			return labtest.Loopback(t, srv, needs&scenario.HTTP2 != 0)
@@ -88,7 +89,7 @@ func TestMatchmaker(t *testing.T) {
 	})
 	for _, kind := range redisKinds {
 		t.Run("3 replicas on "+kind, func(t *testing.T) {
-			labtest.RunAgainst(t, matchapi.Subject.Scenarios, func(t *testing.T, _ scenario.Needs) *scenario.Target {
+			labtest.RunAgainst(t, matchcheck.Subject.Scenarios, func(t *testing.T, _ scenario.Needs) *scenario.Target {
 				return labtest.Replicas(t, 3, replica(labtest.Redis(t, kind), matchapi.DefaultPairTimeout))
 			})
 		})
@@ -96,10 +97,10 @@ func TestMatchmaker(t *testing.T) {
 }
 
 // replicaClients are clients of each replica behind tg, by its own URL.
-func replicaClients(tg *scenario.Target) []*matchapi.Client {
-	var cs []*matchapi.Client
+func replicaClients(tg *scenario.Target) []*matchcheck.Client {
+	var cs []*matchcheck.Client
 	for _, u := range tg.Replicas {
-		cs = append(cs, matchapi.NewClient(&scenario.Target{URL: u, Client: tg.Client}, wait))
+		cs = append(cs, matchcheck.NewClient(&scenario.Target{URL: u, Client: tg.Client}, wait))
 	}
 	return cs
 }
@@ -161,7 +162,7 @@ func TestLoneClientTimesOut(t *testing.T) {
 			require.NoError(t, err)
 			second := r[2].Join(ctx, "second")
 			first := <-firstAnswer
-			require.NoError(t, matchapi.CheckPairs([]matchapi.Joined{alone, first, second}))
+			require.NoError(t, matchcheck.CheckPairs([]matchcheck.Joined{alone, first, second}))
 			assert.Equal(t, "second", first.Peer)
 			assert.Equal(t, "first", second.Peer)
 			s, err = r[0].Stats(ctx)
@@ -247,7 +248,7 @@ func TestLeaveAndPeerAtOnce(t *testing.T) {
 	m1, m2 := newMatchmaker(t, rs), newMatchmaker(t, rs)
 	ctx := t.Context()
 
-	var results []matchapi.Joined
+	var results []matchcheck.Joined
 	left := 0
 	for round := range rounds {
 		waiterCtx, leave := context.WithCancel(ctx)
@@ -268,7 +269,7 @@ func TestLeaveAndPeerAtOnce(t *testing.T) {
 	for _, r := range results {
 		assert.True(t, r.Paired() || errors.Is(r.Err, context.Canceled), "%s: %s", r.ID, r.Outcome())
 	}
-	require.NoError(t, matchapi.CheckPairs(results))
+	require.NoError(t, matchcheck.CheckPairs(results))
 	s, err := m1.Stats(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, matchapi.Stats{Requests: int64(2*rounds + left), Paired: rounds, Canceled: int64(left)}, s)
@@ -276,16 +277,16 @@ func TestLeaveAndPeerAtOnce(t *testing.T) {
 }
 
 // answerOf is m's answer to id, as a client over HTTP would see it.
-func answerOf(ctx context.Context, m *Matchmaker, id string) matchapi.Joined {
+func answerOf(ctx context.Context, m *Matchmaker, id string) matchcheck.Joined {
 	match, err := m.Join(ctx, id)
 	if err != nil {
-		return matchapi.Joined{ID: id, Err: err}
+		return matchcheck.Joined{ID: id, Err: err}
 	}
-	return matchapi.Joined{ID: id, Status: http.StatusOK, Peer: match.Peer, PairID: match.PairID}
+	return matchcheck.Joined{ID: id, Status: http.StatusOK, Peer: match.Peer, PairID: match.PairID}
 }
 
-func joinAsync(ctx context.Context, m *Matchmaker, id string) <-chan matchapi.Joined {
-	answer := make(chan matchapi.Joined, 1)
+func joinAsync(ctx context.Context, m *Matchmaker, id string) <-chan matchcheck.Joined {
+	answer := make(chan matchcheck.Joined, 1)
 	go func() { answer <- answerOf(ctx, m, id) }()
 	return answer
 }
@@ -314,7 +315,7 @@ func TestRedisDownIs503(t *testing.T) {
 			t.Parallel()
 			rs := labtest.Redis(t, kind)
 			tg := labtest.Loopback(t, replica(rs, matchapi.DefaultPairTimeout)(t), false)
-			c := matchapi.NewClient(tg, wait)
+			c := matchcheck.NewClient(tg, wait)
 			ctx := t.Context()
 
 			patientAnswer := c.JoinAsync(ctx, "patient")
@@ -336,7 +337,7 @@ func TestRedisDownIs503(t *testing.T) {
 			if kind == redislab.Embedded {
 				late := c.Join(ctx, "late")
 				patient := <-patientAnswer
-				require.NoError(t, matchapi.CheckPairs([]matchapi.Joined{patient, during, late}))
+				require.NoError(t, matchcheck.CheckPairs([]matchcheck.Joined{patient, during, late}))
 				assert.Equal(t, "late", patient.Peer, "patient: %s", patient.Outcome())
 				assert.Equal(t, "patient", late.Peer, "late: %s", late.Outcome())
 				s, err := c.AwaitStats(ctx, "the client that came during the outage to be cleaned up", wait,
@@ -352,7 +353,7 @@ func TestRedisDownIs503(t *testing.T) {
 			require.NoError(t, err)
 			second := c.Join(ctx, "second")
 			first := <-firstAnswer
-			require.NoError(t, matchapi.CheckPairs([]matchapi.Joined{patient, during, first, second}))
+			require.NoError(t, matchcheck.CheckPairs([]matchcheck.Joined{patient, during, first, second}))
 			assert.True(t, first.Paired() && second.Paired(), "first: %s; second: %s", first.Outcome(), second.Outcome())
 			s, err := c.Stats(ctx)
 			require.NoError(t, err)
@@ -404,9 +405,9 @@ const loadClients = 200
 func TestLoadAcrossReplicas(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
 	tg := labtest.Replicas(t, 3, replica(labtest.Redis(t, redislab.Embedded), matchapi.DefaultPairTimeout))
-	c := matchapi.NewClient(tg, wait)
+	c := matchcheck.NewClient(tg, wait)
 	c.JoinWait = wait
-	results := make([]matchapi.Joined, loadClients)
+	results := make([]matchcheck.Joined, loadClients)
 	var wg sync.WaitGroup
 	for i := range results {
 		wg.Go(func() { results[i] = c.Join(t.Context(), fmt.Sprintf("client-%d", i)) })
@@ -415,7 +416,7 @@ func TestLoadAcrossReplicas(t *testing.T) {
 	for _, r := range results {
 		require.True(t, r.Paired(), "%s: %s", r.ID, r.Outcome())
 	}
-	require.NoError(t, matchapi.CheckPairs(results))
+	require.NoError(t, matchcheck.CheckPairs(results))
 	s, err := c.Stats(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, matchapi.Stats{Requests: loadClients, Paired: loadClients / 2}, s)
@@ -427,7 +428,7 @@ func TestLoadAcrossReplicas(t *testing.T) {
 func BenchmarkPairsAcrossReplicas(b *testing.B) {
 	const clients = 64
 	tg := labtest.Replicas(b, 3, replica(labtest.Redis(b, redislab.Embedded), matchapi.DefaultPairTimeout))
-	c := matchapi.NewClient(tg, wait)
+	c := matchcheck.NewClient(tg, wait)
 	var joinsLeft atomic.Int64 // two per pair; a client takes one before each join
 	joinsLeft.Store(2 * int64(b.N))
 	b.ResetTimer()

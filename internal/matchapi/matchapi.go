@@ -1,6 +1,8 @@
 // Package matchapi is the matchmaker's contract: what every version of it
 // answers over HTTP, and the Matchmaker interface behind the safe versions'
-// shared handler.
+// shared handler. What checks a server against it (a client, the scenarios,
+// the drive under load, the bad-input battery) is apart, in
+// internal/matchcheck.
 package matchapi
 
 import (

@@ -15,7 +15,7 @@ import (
 
 	"concurrencylab/internal/childproc"
 	"concurrencylab/internal/countercheck"
-	"concurrencylab/internal/matchapi"
+	"concurrencylab/internal/matchcheck"
 	"concurrencylab/internal/scenario"
 )
 
@@ -56,7 +56,7 @@ var HalfDone = scenario.Marked("a change half-done", "half-done", scenario.Broke
 // middleware exits 70 so that a supervisor starts a clean process.
 var (
 	CrashOnPanicCounter    = crashOnPoison(countercheck.Subject.Drive, counterPoison)
-	CrashOnPanicMatchmaker = crashOnPoison(matchapi.Subject.Drive, matchmakerPoison)
+	CrashOnPanicMatchmaker = crashOnPoison(matchcheck.Subject.Drive, matchmakerPoison)
 )
 
 func crashOnPoison(drive scenario.Drive, poison string) scenario.Drive {

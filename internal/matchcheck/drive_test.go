@@ -1,6 +1,6 @@
 //go:build lab
 
-package matchapi_test
+package matchcheck_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
+	"concurrencylab/internal/matchcheck"
 	"concurrencylab/internal/scenario"
 )
 
@@ -141,13 +142,13 @@ func (l burstLoad) Send(ctx context.Context, b scenario.Burst) (scenario.Sample,
 
 func TestDrivePassesASafeMatchmaker(t *testing.T) {
 	tg := serve(t, &queue{})
-	evidence, err := matchapi.Subject.Drive(t.Context(), tg)
+	evidence, err := matchcheck.Subject.Drive(t.Context(), tg)
 	require.NoError(t, err)
 	assert.Equal(t, "300 clients in bursts of 100: all paired, /stats balanced; 64 more paired symmetrically; one that left was never handed out", evidence)
 }
 
 func TestDriveCatchesALeaverHandedOut(t *testing.T) {
-	_, err := matchapi.Subject.Drive(t.Context(), serve(t, &queue{keepLeavers: true}))
+	_, err := matchcheck.Subject.Drive(t.Context(), serve(t, &queue{keepLeavers: true}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "paired with one that had left")
 	assert.Regexp(t, `^wrong pair: after-[12] was paired with one that had left \(leaver\)$`, err.Error())
@@ -155,38 +156,38 @@ func TestDriveCatchesALeaverHandedOut(t *testing.T) {
 }
 
 func TestCheckPairs(t *testing.T) {
-	ok := func(id, peer, pairID string) matchapi.Joined {
-		return matchapi.Joined{ID: id, Status: http.StatusOK, Peer: peer, PairID: pairID, Body: peer + "\n"}
+	ok := func(id, peer, pairID string) matchcheck.Joined {
+		return matchcheck.Joined{ID: id, Status: http.StatusOK, Peer: peer, PairID: pairID, Body: peer + "\n"}
 	}
-	timedOut := matchapi.Joined{ID: "alone", Status: http.StatusRequestTimeout, Body: "timeout waiting for peer\n"}
+	timedOut := matchcheck.Joined{ID: "alone", Status: http.StatusRequestTimeout, Body: "timeout waiting for peer\n"}
 
-	assert.NoError(t, matchapi.CheckPairs([]matchapi.Joined{ok("a", "b", "1"), ok("b", "a", "1"), timedOut}))
+	assert.NoError(t, matchcheck.CheckPairs([]matchcheck.Joined{ok("a", "b", "1"), ok("b", "a", "1"), timedOut}))
 
 	for _, tc := range []struct {
-		results []matchapi.Joined
+		results []matchcheck.Joined
 		want    string
 	}{
-		{[]matchapi.Joined{timedOut, ok("first", "alone", "1")},
+		{[]matchcheck.Joined{timedOut, ok("first", "alone", "1")},
 			`wrong pair: first was told its peer is alone, a client that had left: it got 408 "timeout waiting for peer\n" (and 1 more wrong)`},
-		{[]matchapi.Joined{ok("a", "b", "1"), ok("b", "c", "1"), ok("c", "b", "2")},
+		{[]matchcheck.Joined{ok("a", "b", "1"), ok("b", "c", "1"), ok("c", "b", "2")},
 			`wrong pair: a was told its peer is b, but b was told c (and 3 more wrong)`},
-		{[]matchapi.Joined{ok("a", "b", "1"), ok("b", "a", "2")},
+		{[]matchcheck.Joined{ok("a", "b", "1"), ok("b", "a", "2")},
 			`wrong pair: a and b are a pair with two pair ids, "1" and "2" (and 3 more wrong)`},
-		{[]matchapi.Joined{ok("a", "nobody", "1"), ok("b", "nobody", "1")},
+		{[]matchcheck.Joined{ok("a", "nobody", "1"), ok("b", "nobody", "1")},
 			`wrong pair: a was told its peer is "nobody", which is no client of this test (and 1 more wrong)`},
 	} {
-		err := matchapi.CheckPairs(tc.results)
+		err := matchcheck.CheckPairs(tc.results)
 		require.Error(t, err)
 		assert.Equal(t, tc.want, err.Error())
-		assert.Regexp(t, matchapi.WrongPair.Pattern, err.Error())
+		assert.Regexp(t, matchcheck.WrongPair.Pattern, err.Error())
 		assert.Equal(t, scenario.Broken, scenario.VerdictOf(err))
 	}
 }
 
 func TestCheckBalanced(t *testing.T) {
-	assert.NoError(t, matchapi.CheckBalanced(matchapi.Stats{Requests: 5, Paired: 1, TimedOut: 1, Canceled: 1, Waiting: 1}, "now"))
-	err := matchapi.CheckBalanced(matchapi.Stats{Requests: 23, Paired: 11}, "during the load")
+	assert.NoError(t, matchcheck.CheckBalanced(matchapi.Stats{Requests: 5, Paired: 1, TimedOut: 1, Canceled: 1, Waiting: 1}, "now"))
+	err := matchcheck.CheckBalanced(matchapi.Stats{Requests: 23, Paired: 11}, "during the load")
 	require.Error(t, err)
 	assert.Equal(t, "/stats does not balance: during the load, requests 23 != 2×paired 11 + timed out 0 + canceled 0 + waiting 0", err.Error())
-	assert.Regexp(t, matchapi.UnbalancedStats.Pattern, err.Error())
+	assert.Regexp(t, matchcheck.UnbalancedStats.Pattern, err.Error())
 }

@@ -1,10 +1,11 @@
-package matchapi
+package matchcheck
 
 import (
 	"context"
 	"net/http"
 	"strings"
 
+	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -17,7 +18,7 @@ var badInput = scenario.Battery{
 }
 
 func badInputCases() []scenario.Case {
-	tooLong := strings.Repeat("x", MaxIDLen+1)
+	tooLong := strings.Repeat("x", matchapi.MaxIDLen+1)
 	const bad = http.StatusBadRequest
 	return []scenario.Case{
 		{Path: "/?id=", Status: bad},
@@ -34,6 +35,6 @@ func badInputCases() []scenario.Case {
 
 // readStats reads /stats, which no bad request may change: nobody
 // counted, queued or paired.
-func readStats(ctx context.Context, tg *scenario.Target) (Stats, error) {
+func readStats(ctx context.Context, tg *scenario.Target) (matchapi.Stats, error) {
 	return NewClient(tg, scenario.AnswerWait).Stats(ctx)
 }

@@ -1,4 +1,4 @@
-package matchapi
+package matchcheck
 
 import "concurrencylab/internal/scenario"
 

@@ -1,4 +1,9 @@
-package matchapi
+// Package matchcheck checks a server against the matchmaker's contract
+// (internal/matchapi), by its answers alone: a Client that speaks the
+// contract, the Subject's scenarios that the versions' tests run, its drive
+// under the harness's load, its battery of bad input, and the ways a broken
+// matchmaker fails. The lessons never import it; their tests do.
+package matchcheck
 
 import (
 	"context"
@@ -12,12 +17,13 @@ import (
 	"sync"
 	"time"
 
+	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/scenario"
 )
 
 // Subject is the matchmaker, as the test kit and the harness know it: its
 // suite, its drive under load and its bad input. Every version is served
-// with DefaultPairTimeout; the scenarios on loopback bound each client's
+// with matchapi.DefaultPairTimeout; the scenarios on loopback bound each client's
 // wait themselves (loopbackPairTimeout).
 var Subject = scenario.Subject{
 	Name:      "matchmaker",
@@ -111,7 +117,7 @@ func (f findings) err() error { return errors.Join(f...) }
 
 // readStats reads /stats and notes whether it is want; a read that fails
 // ends the scenario (a non-nil return).
-func (f *findings) readStats(ctx context.Context, c *Client, want Stats) error {
+func (f *findings) readStats(ctx context.Context, c *Client, want matchapi.Stats) error {
 	s, err := c.Stats(ctx)
 	if err != nil {
 		return f.stop(err)
@@ -155,7 +161,7 @@ func concurrentClientsAllPair(ctx context.Context, tg *scenario.Target) error {
 	}
 	var f findings
 	f.note(CheckPairs(results))
-	if err := f.readStats(ctx, c, Stats{Requests: int64(matchClients), Paired: int64(matchClients / 2)}); err != nil {
+	if err := f.readStats(ctx, c, matchapi.Stats{Requests: int64(matchClients), Paired: int64(matchClients / 2)}); err != nil {
 		return err
 	}
 	return f.err()
@@ -218,7 +224,7 @@ func allPaired(results []Joined) error {
 type balanceWatch struct {
 	cancel     context.CancelFunc
 	done       chan struct{}
-	unbalanced *Stats
+	unbalanced *matchapi.Stats
 	err        error
 }
 
@@ -246,7 +252,7 @@ func watchBalance(ctx context.Context, c *Client) *balanceWatch {
 
 // stop ends the reading and returns the first snapshot that did not
 // balance, if any, or the read that failed.
-func (w *balanceWatch) stop() (*Stats, error) {
+func (w *balanceWatch) stop() (*matchapi.Stats, error) {
 	w.cancel()
 	<-w.done
 	return w.unbalanced, w.err
@@ -263,7 +269,7 @@ func goneClientIsNeverHandedOut(ctx context.Context, tg *scenario.Target) error 
 	goneCtx, leave := context.WithCancel(ctx)
 	defer leave()
 	goneAnswer := c.JoinAsync(goneCtx, "gone")
-	if _, err := c.AwaitStats(ctx, "gone to wait", awaitWait, func(s Stats) bool { return s.Waiting == 1 }); err != nil {
+	if _, err := c.AwaitStats(ctx, "gone to wait", awaitWait, func(s matchapi.Stats) bool { return s.Waiting == 1 }); err != nil {
 		return err
 	}
 	leave()
@@ -272,13 +278,13 @@ func goneClientIsNeverHandedOut(ctx context.Context, tg *scenario.Target) error 
 		return fmt.Errorf("gone left while it waited, yet it got %s", gone.Outcome())
 	}
 	if _, err := c.AwaitStats(ctx, "the server to count gone as canceled", awaitWait,
-		func(s Stats) bool { return s.Canceled == 1 }); err != nil {
+		func(s matchapi.Stats) bool { return s.Canceled == 1 }); err != nil {
 		return err
 	}
 
 	firstAnswer := c.JoinAsync(ctx, "first")
 	s, err := c.AwaitStats(ctx, "first to wait", awaitWait,
-		func(s Stats) bool { return s.Requests == 2 && (s.Waiting == 1 || s.Paired == 1) })
+		func(s matchapi.Stats) bool { return s.Requests == 2 && (s.Waiting == 1 || s.Paired == 1) })
 	if err != nil {
 		return err
 	}
@@ -292,7 +298,7 @@ func goneClientIsNeverHandedOut(ctx context.Context, tg *scenario.Target) error 
 	f.note(CheckPairs([]Joined{gone, first, second}))
 	f.note(expectJoined(first, http.StatusOK, "second"))
 	f.note(expectJoined(second, http.StatusOK, "first"))
-	if err := f.readStats(ctx, c, Stats{Requests: 3, Paired: 1, Canceled: 1}); err != nil {
+	if err := f.readStats(ctx, c, matchapi.Stats{Requests: 3, Paired: 1, Canceled: 1}); err != nil {
 		return err
 	}
 	return f.err()
@@ -301,7 +307,7 @@ func goneClientIsNeverHandedOut(ctx context.Context, tg *scenario.Target) error 
 // loneClientTimesOut, on a fake clock: a client alone gets 408 exactly at the
 // pair timeout, and is never handed out afterwards.
 func loneClientTimesOut(ctx context.Context, tg *scenario.Target) error {
-	const pairTimeout = DefaultPairTimeout
+	const pairTimeout = matchapi.DefaultPairTimeout
 	c := NewClient(tg, scenario.AnswerWait)
 
 	start := time.Now()
@@ -312,7 +318,7 @@ func loneClientTimesOut(ctx context.Context, tg *scenario.Target) error {
 	if waited := time.Since(start); waited != pairTimeout {
 		f.note(fmt.Errorf("the 408 came after %v, not exactly at the pair timeout, %v", waited, pairTimeout))
 	}
-	if err := f.readStats(ctx, c, Stats{Requests: 1, TimedOut: 1}); err != nil {
+	if err := f.readStats(ctx, c, matchapi.Stats{Requests: 1, TimedOut: 1}); err != nil {
 		return err
 	}
 
@@ -324,7 +330,7 @@ func loneClientTimesOut(ctx context.Context, tg *scenario.Target) error {
 	f.note(CheckPairs([]Joined{alone, first, second}))
 	f.note(expectJoined(first, http.StatusOK, "second"))
 	f.note(expectJoined(second, http.StatusOK, "first"))
-	if err := f.readStats(ctx, c, Stats{Requests: 3, Paired: 1, TimedOut: 1}); err != nil {
+	if err := f.readStats(ctx, c, matchapi.Stats{Requests: 3, Paired: 1, TimedOut: 1}); err != nil {
 		return err
 	}
 	return f.err()
@@ -333,7 +339,7 @@ func loneClientTimesOut(ctx context.Context, tg *scenario.Target) error {
 // peerJustInTime, on a fake clock: a peer that comes a millisecond before
 // the pair timeout is in time.
 func peerJustInTime(ctx context.Context, tg *scenario.Target) error {
-	const pairTimeout = DefaultPairTimeout
+	const pairTimeout = matchapi.DefaultPairTimeout
 	c := NewClient(tg, scenario.AnswerWait)
 
 	earlyAnswer := c.JoinAsync(ctx, "early")
@@ -345,7 +351,7 @@ func peerJustInTime(ctx context.Context, tg *scenario.Target) error {
 	f.note(CheckPairs([]Joined{early, late}))
 	f.note(expectJoined(early, http.StatusOK, "late"))
 	f.note(expectJoined(late, http.StatusOK, "early"))
-	if err := f.readStats(ctx, c, Stats{Requests: 2, Paired: 1}); err != nil {
+	if err := f.readStats(ctx, c, matchapi.Stats{Requests: 2, Paired: 1}); err != nil {
 		return err
 	}
 	return f.err()
@@ -356,7 +362,7 @@ func peerJustInTime(ctx context.Context, tg *scenario.Target) error {
 // gets exactly one outcome: paired with that peer (both 200), or 408 and the
 // peer waits for the next client.
 func timeoutAndPeerAtOnce(ctx context.Context, tg *scenario.Target) error {
-	const pairTimeout = DefaultPairTimeout
+	const pairTimeout = matchapi.DefaultPairTimeout
 	c := NewClient(tg, scenario.AnswerWait)
 
 	var results []Joined
@@ -445,7 +451,7 @@ func shutdownAnswersWaiters(ctx context.Context, tg *scenario.Target) error {
 	late := c.Join(ctx, "late")
 	f.note(expectJoined(late, http.StatusServiceUnavailable, ""))
 	f.note(CheckPairs([]Joined{waiter, late}))
-	if err := f.readStats(ctx, c, Stats{Requests: 2, Canceled: 2}); err != nil {
+	if err := f.readStats(ctx, c, matchapi.Stats{Requests: 2, Canceled: 2}); err != nil {
 		return err
 	}
 	return f.err()
@@ -465,10 +471,10 @@ func badInputChangesNothing(ctx context.Context, tg *scenario.Target) error {
 	}
 
 	c := loopbackClient(tg)
-	longest := strings.Repeat("x", MaxIDLen)
+	longest := strings.Repeat("x", matchapi.MaxIDLen)
 	namedAnswer := c.JoinAsync(ctx, longest)
 	if _, err := c.AwaitStats(ctx, "the first client to wait", awaitWait,
-		func(s Stats) bool { return s.Waiting == 1 }); err != nil {
+		func(s matchapi.Stats) bool { return s.Waiting == 1 }); err != nil {
 		return err
 	}
 	anonymous := c.Join(ctx, "") // no ?id=: named by its address
@@ -488,7 +494,7 @@ func badInputChangesNothing(ctx context.Context, tg *scenario.Target) error {
 	if named.PairID != anonymous.PairID {
 		f.note(fmt.Errorf("a pair with two pair ids: %q and %q", named.PairID, anonymous.PairID))
 	}
-	if err := f.readStats(ctx, c, Stats{Requests: 2, Paired: 1}); err != nil {
+	if err := f.readStats(ctx, c, matchapi.Stats{Requests: 2, Paired: 1}); err != nil {
 		return err
 	}
 	return f.err()

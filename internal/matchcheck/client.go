@@ -1,4 +1,4 @@
-package matchapi
+package matchcheck
 
 import (
 	"cmp"
@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -80,7 +81,7 @@ func (c *Client) Join(ctx context.Context, id string) Joined {
 	j.Status, j.Body = resp.Status, resp.Body
 	if j.Status == http.StatusOK {
 		j.Peer = resp.Line()
-		j.PairID = resp.Header.Get(PairIDHeader)
+		j.PairID = resp.Header.Get(matchapi.PairIDHeader)
 	}
 	return j
 }
@@ -98,8 +99,8 @@ func (c *Client) JoinAsync(ctx context.Context, id string) <-chan Joined {
 }
 
 // Stats returns the server's /stats.
-func (c *Client) Stats(ctx context.Context) (Stats, error) {
-	var s Stats
+func (c *Client) Stats(ctx context.Context) (matchapi.Stats, error) {
+	var s matchapi.Stats
 	resp, err := c.tg.Do(ctx, scenario.Request{Path: "/stats", Wait: c.wait})
 	if err != nil {
 		return s, err
@@ -126,8 +127,8 @@ const statsPoll = time.Millisecond
 // AwaitStats reads /stats until cond holds, and returns the stats that
 // satisfied it; it fails if a read fails, or if cond does not hold within
 // wait, with what (what it waited for) and the last stats in the message.
-func (c *Client) AwaitStats(ctx context.Context, what string, wait time.Duration, cond func(Stats) bool) (Stats, error) {
-	var last Stats
+func (c *Client) AwaitStats(ctx context.Context, what string, wait time.Duration, cond func(matchapi.Stats) bool) (matchapi.Stats, error) {
+	var last matchapi.Stats
 	ok, err := scenario.Await(ctx, wait, statsPoll, func() (bool, error) {
 		s, err := c.Stats(ctx)
 		last = s
@@ -191,7 +192,7 @@ func CheckPairs(results []Joined) error {
 // CheckBalanced checks that s, a snapshot of /stats taken when (for the
 // message), accounts for every client exactly once: an UnbalancedStats
 // error if not.
-func CheckBalanced(s Stats, when string) error {
+func CheckBalanced(s matchapi.Stats, when string) error {
 	if s.Balanced() {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package matchapi
+package matchcheck
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -110,7 +111,7 @@ func noAnswer(err error) error {
 }
 
 // driveStats reads /stats for the drive (see noAnswer).
-func driveStats(ctx context.Context, c *Client) (Stats, error) {
+func driveStats(ctx context.Context, c *Client) (matchapi.Stats, error) {
 	s, err := c.Stats(ctx)
 	return s, noAnswer(err)
 }
@@ -167,7 +168,7 @@ func checkLeaver(ctx context.Context, c *Client) error {
 	leaveCtx, leave := context.WithCancel(ctx)
 	defer leave()
 	left := c.JoinAsync(leaveCtx, leaverID)
-	waiting := func(s Stats) bool { return s.Waiting == 1 && s.Requests == before.Requests+1 }
+	waiting := func(s matchapi.Stats) bool { return s.Waiting == 1 && s.Requests == before.Requests+1 }
 	if _, err := c.AwaitStats(ctx, "it to wait", checkWait, waiting); err != nil {
 		return fmt.Errorf("a client alone: %w", noAnswer(err))
 	}
@@ -175,7 +176,7 @@ func checkLeaver(ctx context.Context, c *Client) error {
 	if gone := <-left; !errors.Is(gone.Err, context.Canceled) {
 		return fmt.Errorf("a client alone, that left, got an answer: %s", gone.Outcome())
 	}
-	canceled := func(s Stats) bool { return s.Canceled == before.Canceled+1 }
+	canceled := func(s matchapi.Stats) bool { return s.Canceled == before.Canceled+1 }
 	if _, err := c.AwaitStats(ctx, "the server to count it as canceled", checkWait, canceled); err != nil {
 		return fmt.Errorf("a client that left: %w", noAnswer(err))
 	}
