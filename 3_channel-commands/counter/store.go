@@ -30,7 +30,9 @@ import (
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("counter store closed")
 
-// Store holds the channels to the owner goroutine, never the counters.
+// Store holds the channels to the owner goroutine, never the counters. A
+// call gives up if ctx ends (the client has gone) or the owner has stopped
+// before the owner takes its command; once taken, the answer comes at once.
 type Store struct {
 	sets      chan set      // Set sends; the owner receives
 	gets      chan get      // Get sends; the owner receives
@@ -123,49 +125,47 @@ func (s *Store) Close() {
 	<-s.done
 }
 
-// send hands cmd to the owner on cmds. It gives up if ctx ends (the client
-// has gone) or the owner is done before the owner takes cmd; once taken, the
-// answer comes at once.
-func send[C any](ctx context.Context, cmds chan<- C, cmd C, done <-chan struct{}) error {
+func (s *Store) Set(ctx context.Context, name string, val int64) error {
+	c := newSet(name, val)
 	select {
-	case cmds <- cmd:
+	case s.sets <- c:
+		<-c.reply
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-done:
+	case <-s.done:
 		return ErrClosed
 	}
 }
 
-func (s *Store) Set(ctx context.Context, name string, val int64) error {
-	c := newSet(name, val)
-	if err := send(ctx, s.sets, c, s.done); err != nil {
-		return err
-	}
-	<-c.reply
-	return nil
-}
-
 func (s *Store) Get(ctx context.Context, name string) (int64, error) {
 	c := newGet(name)
-	if err := send(ctx, s.gets, c, s.done); err != nil {
-		return 0, err
+	select {
+	case s.gets <- c:
+		r := <-c.reply
+		if !r.found {
+			return 0, counterapi.ErrNotFound
+		}
+		return r.val, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-s.done:
+		return 0, ErrClosed
 	}
-	r := <-c.reply
-	if !r.found {
-		return 0, counterapi.ErrNotFound
-	}
-	return r.val, nil
 }
 
 func (s *Store) Inc(ctx context.Context, name string) error {
 	c := newInc(name)
-	if err := send(ctx, s.incs, c, s.done); err != nil {
-		return err
+	select {
+	case s.incs <- c:
+		r := <-c.reply
+		if !r.found {
+			return counterapi.ErrNotFound
+		}
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return ErrClosed
 	}
-	r := <-c.reply
-	if !r.found {
-		return counterapi.ErrNotFound
-	}
-	return r.err
 }
