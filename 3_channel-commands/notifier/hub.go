@@ -34,18 +34,18 @@ import (
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("hub closed")
 
-// Hub is the handlers' side of the owner goroutine: it holds channels only,
-// never the set of subscribers.
+// Hub holds the channels to the owner goroutine, never the set of
+// subscribers.
 type Hub struct {
-	registers   chan<- register              // Register sends; the owner receives
-	unregisters chan<- *notifyapi.Subscriber // Unregister sends; the owner receives
-	publishes   chan<- []byte                // Publish sends an event; the owner offers it to every subscriber
-	deliveries  chan<- struct{}              // writers send one per event written (Delivered); the owner counts
-	snapshots   chan<- snapshot              // Stats sends; the owner receives
-	shutdowns   chan<- struct{}              // Shutdown sends; the owner says goodbye to everyone
-	stop        chan struct{}                // closed by Close to end the owner
-	done        chan struct{}                // closed by the owner when it has returned
-	closeOnce   sync.Once                    // Close closes stop once
+	registers   chan register              // Register sends; the owner receives
+	unregisters chan *notifyapi.Subscriber // Unregister sends, when a connection ends; the owner receives
+	publishes   chan []byte                // Publish sends an event; the owner offers it to every subscriber
+	deliveries  chan struct{}              // writers send one per event written (Delivered); the owner counts
+	snapshots   chan snapshot              // Stats sends; the owner receives
+	shutdowns   chan struct{}              // Shutdown sends; the owner says goodbye to everyone
+	stop        chan struct{}              // closed by Close to end the owner
+	done        chan struct{}              // closed by the owner when it has returned
+	closeOnce   sync.Once                  // Close closes stop once
 }
 
 // register asks the owner to add s.
@@ -61,40 +61,26 @@ type snapshot struct {
 
 // NewHub starts the owner goroutine with no subscribers. Close stops it.
 func NewHub() *Hub {
-	registers, unregisters := make(chan register), make(chan *notifyapi.Subscriber)
-	publishes, deliveries := make(chan []byte), make(chan struct{})
-	snapshots, shutdowns := make(chan snapshot), make(chan struct{})
 	h := &Hub{
-		registers:   registers,
-		unregisters: unregisters,
-		publishes:   publishes,
-		deliveries:  deliveries,
-		snapshots:   snapshots,
-		shutdowns:   shutdowns,
-		stop:        make(chan struct{}),
-		done:        make(chan struct{}),
+		registers: make(chan register), unregisters: make(chan *notifyapi.Subscriber),
+		publishes: make(chan []byte), deliveries: make(chan struct{}),
+		snapshots: make(chan snapshot), shutdowns: make(chan struct{}),
+		stop: make(chan struct{}), done: make(chan struct{}),
 	}
-	go own(registers, unregisters, publishes, deliveries, snapshots, shutdowns, h.stop, h.done)
+	go h.run()
 	return h
 }
 
-// own is the owner goroutine: it declares the set and the counts, and
-// nothing outside this function can reach them. It runs one command at a
-// time until stop closes, then says goodbye to the subscribers left.
-func own(
-	registers <-chan register,
-	unregisters <-chan *notifyapi.Subscriber,
-	publishes <-chan []byte,
-	deliveries <-chan struct{},
-	snapshots <-chan snapshot,
-	shutdowns <-chan struct{},
-	stop <-chan struct{},
-	done chan<- struct{},
-) {
-	defer close(done)
+// run is the owner goroutine. It declares the set and the counts, so nothing
+// else can reach them, and runs one command at a time until stop closes;
+// then it says goodbye to the subscribers left.
+func (h *Hub) run() {
+	defer close(h.done)
 	subscribers := make(map[*notifyapi.Subscriber]struct{})
 	var stats notifyapi.Stats // Subscribers is left at 0: it is len(subscribers)
 	shutDown := false         // no more subscribers
+	// remove takes s out of the set, if it is there, and ends its queue
+	// with goodbye: membership is what makes End happen once.
 	remove := func(s *notifyapi.Subscriber, goodbye []byte) {
 		if _, ok := subscribers[s]; ok {
 			delete(subscribers, s)
@@ -103,21 +89,21 @@ func own(
 	}
 	for {
 		select {
-		case <-stop:
+		case <-h.stop:
 			for s := range subscribers {
 				remove(s, notifyapi.GoodbyeShuttingDown)
 			}
 			return
-		case r := <-registers:
+		case r := <-h.registers:
 			if shutDown {
 				r.reply <- notifyapi.ErrShuttingDown
 				break
 			}
 			subscribers[r.s] = struct{}{}
 			r.reply <- nil
-		case s := <-unregisters:
+		case s := <-h.unregisters:
 			remove(s, nil)
-		case msg := <-publishes:
+		case msg := <-h.publishes:
 			stats.Published++
 			for s := range subscribers {
 				if !s.Offer(msg) {
@@ -125,13 +111,13 @@ func own(
 					stats.Dropped++
 				}
 			}
-		case <-deliveries:
+		case <-h.deliveries:
 			stats.Delivered++
-		case c := <-snapshots:
+		case c := <-h.snapshots:
 			s := stats
 			s.Subscribers = int64(len(subscribers))
 			c.reply <- s
-		case <-shutdowns:
+		case <-h.shutdowns:
 			shutDown = true
 			for s := range subscribers {
 				remove(s, notifyapi.GoodbyeShuttingDown)
@@ -146,20 +132,6 @@ func own(
 func (h *Hub) Close() {
 	h.closeOnce.Do(func() { close(h.stop) })
 	<-h.done
-}
-
-// send hands cmd to the owner on cmds. It gives up if ctx ends (the client
-// has gone) or the owner is done before the owner takes cmd; once taken, the
-// answer comes at once.
-func send[C any](ctx context.Context, cmds chan<- C, cmd C, done <-chan struct{}) error {
-	select {
-	case cmds <- cmd:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-done:
-		return ErrClosed
-	}
 }
 
 func (h *Hub) Register(s *notifyapi.Subscriber) error {
@@ -198,12 +170,18 @@ func (h *Hub) Delivered() {
 	}
 }
 
+// Stats gives up if ctx ends (the client has gone) before the owner takes
+// its command; once taken, the answer comes at once.
 func (h *Hub) Stats(ctx context.Context) (notifyapi.Stats, error) {
-	cmd := snapshot{reply: make(chan notifyapi.Stats, 1)}
-	if err := send(ctx, h.snapshots, cmd, h.done); err != nil {
-		return notifyapi.Stats{}, err
+	c := snapshot{reply: make(chan notifyapi.Stats, 1)}
+	select {
+	case h.snapshots <- c:
+		return <-c.reply, nil
+	case <-ctx.Done():
+		return notifyapi.Stats{}, ctx.Err()
+	case <-h.done:
+		return notifyapi.Stats{}, ErrClosed
 	}
-	return <-cmd.reply, nil
 }
 
 func (h *Hub) Shutdown() {
