@@ -34,15 +34,14 @@ import (
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("matchmaker closed")
 
-// Matchmaker is the handlers' side of the owner goroutine: it holds
-// channels only, never the queue.
+// Matchmaker holds the channels to the owner goroutine, never the queue.
 type Matchmaker struct {
-	joins     chan<- join     // Join sends; the owner receives
-	leaves    chan<- leave    // Join sends, for a client that gives up; the owner receives
-	snapshots chan<- snapshot // Stats sends; the owner receives
-	stop      chan struct{}   // closed by Close to end the owner
-	done      chan struct{}   // closed by the owner when it has returned
-	closeOnce sync.Once       // Close closes stop once
+	joins     chan join     // Join sends; the owner receives
+	leaves    chan leave    // Join sends, for a client that gives up; the owner receives
+	snapshots chan snapshot // Stats sends; the owner receives
+	stop      chan struct{} // closed by Close to end the owner
+	done      chan struct{} // closed by the owner when it has returned
+	closeOnce sync.Once     // Close closes stop once
 }
 
 // join asks for a peer for id.
@@ -66,24 +65,26 @@ type snapshot struct {
 // NewMatchmaker starts the owner goroutine with nobody waiting. Close stops
 // it.
 func NewMatchmaker() *Matchmaker {
-	joins, leaves, snapshots := make(chan join), make(chan leave), make(chan snapshot)
-	m := &Matchmaker{joins: joins, leaves: leaves, snapshots: snapshots, stop: make(chan struct{}), done: make(chan struct{})}
-	go own(joins, leaves, snapshots, m.stop, m.done)
+	m := &Matchmaker{
+		joins: make(chan join), leaves: make(chan leave), snapshots: make(chan snapshot),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	go m.run()
 	return m
 }
 
-// own is the owner goroutine: it declares the queue and the counts, and
-// nothing outside this function can reach them. It runs one command at a
-// time until stop closes.
-func own(joins <-chan join, leaves <-chan leave, snapshots <-chan snapshot, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
+// run is the owner goroutine. It declares the queue and the counts, so
+// nothing else can reach them, and runs one command at a time until stop
+// closes.
+func (m *Matchmaker) run() {
+	defer close(m.done)
 	var queue []join         // waiting clients, first come first
 	var stats matchapi.Stats // Waiting is left at 0: it is len(queue)
 	for {
 		select {
-		case <-stop:
+		case <-m.stop:
 			return
-		case j := <-joins:
+		case j := <-m.joins:
 			stats.Requests++
 			if len(queue) == 0 {
 				queue = append(queue, j)
@@ -95,7 +96,7 @@ func own(joins <-chan join, leaves <-chan leave, snapshots <-chan snapshot, stop
 			pairID := matchapi.PairID(stats.Paired)
 			peer.reply <- matchapi.Match{Peer: j.id, PairID: pairID}
 			j.reply <- matchapi.Match{Peer: peer.id, PairID: pairID}
-		case l := <-leaves:
+		case l := <-m.leaves:
 			i := slices.IndexFunc(queue, func(j join) bool { return j.reply == l.client })
 			if i < 0 {
 				l.reply <- false
@@ -108,7 +109,7 @@ func own(joins <-chan join, leaves <-chan leave, snapshots <-chan snapshot, stop
 				stats.Canceled++
 			}
 			l.reply <- true
-		case c := <-snapshots:
+		case c := <-m.snapshots:
 			s := stats
 			s.Waiting = int64(len(queue))
 			c.reply <- s
@@ -162,24 +163,16 @@ func (m *Matchmaker) Join(ctx context.Context, id string) (matchapi.Match, error
 	return <-j.reply, nil
 }
 
-// send hands cmd to the owner on cmds. It gives up if ctx ends (the client
-// has gone) or the owner is done before the owner takes cmd; once taken, the
-// answer comes at once.
-func send[C any](ctx context.Context, cmds chan<- C, cmd C, done <-chan struct{}) error {
-	select {
-	case cmds <- cmd:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-done:
-		return ErrClosed
-	}
-}
-
+// Stats gives up if ctx ends (the client has gone) before the owner takes
+// its command; once taken, the answer comes at once.
 func (m *Matchmaker) Stats(ctx context.Context) (matchapi.Stats, error) {
-	cmd := snapshot{reply: make(chan matchapi.Stats, 1)}
-	if err := send(ctx, m.snapshots, cmd, m.done); err != nil {
-		return matchapi.Stats{}, err
+	c := snapshot{reply: make(chan matchapi.Stats, 1)}
+	select {
+	case m.snapshots <- c:
+		return <-c.reply, nil
+	case <-ctx.Done():
+		return matchapi.Stats{}, ctx.Err()
+	case <-m.done:
+		return matchapi.Stats{}, ErrClosed
 	}
-	return <-cmd.reply, nil
 }
