@@ -5,14 +5,14 @@ import (
 
 	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/matchcheck"
-	"concurrencylab/internal/notifyapi"
+	"concurrencylab/internal/notifycheck"
 	"concurrencylab/internal/poison"
 	"concurrencylab/internal/scenario"
 )
 
 // subjects are the contracts the harness can judge a server by, built or
 // not (-url, -cmd).
-var subjects = []scenario.Subject{countercheck.Subject, matchcheck.Subject, notifyapi.Subject}
+var subjects = []scenario.Subject{countercheck.Subject, matchcheck.Subject, notifycheck.Subject}
 
 // versions is every server the harness runs, in the order of the table,
 // with the verdict the lab declares for each: the registry. The harness,
@@ -57,9 +57,9 @@ var versions = []version{
 
 	// Seed 001: a notifier whose subscribers are never removed once they
 	// leave (CloseNotify never fires after the upgrade).
-	{subject: "notifier", strategy: "naive", pkg: "1_naive-race/notifier", heyOnly: true, wantRace: verdicts(scenario.Leaked), drive: notifyapi.Subject.Drive},
-	{subject: "notifier", strategy: "mutex", pkg: "2_mutex/notifier", heyOnly: true, wantRace: ok, drive: notifyapi.Subject.Drive},
-	{subject: "notifier", strategy: "channel", pkg: "3_channel-commands/notifier", heyOnly: true, wantRace: ok, drive: notifyapi.Subject.Drive},
+	{subject: "notifier", strategy: "naive", pkg: "1_naive-race/notifier", heyOnly: true, wantRace: verdicts(scenario.Leaked), drive: notifycheck.Subject.Drive},
+	{subject: "notifier", strategy: "mutex", pkg: "2_mutex/notifier", heyOnly: true, wantRace: ok, drive: notifycheck.Subject.Drive},
+	{subject: "notifier", strategy: "channel", pkg: "3_channel-commands/notifier", heyOnly: true, wantRace: ok, drive: notifycheck.Subject.Drive},
 
 	// Beyond one process: three replicas behind a round-robin proxy. The
 	// fixes of 2_mutex hold each replica's state apart, which no race
@@ -76,8 +76,8 @@ var versions = []version{
 		subject: "matchmaker", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/matchmaker", args: matchmakerArgs, shape: scenario.Bursts, heyOnly: true,
 		wantRace: ok, drive: matchcheck.Subject.Drive,
 	},
-	{subject: "notifier", strategy: "mutex", replicas: 3, pkg: "2_mutex/notifier", heyOnly: true, wantRace: verdicts(scenario.Missed), drive: notifyapi.Subject.Drive},
-	{subject: "notifier", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/notifier", heyOnly: true, wantRace: ok, drive: notifyapi.Subject.Drive},
+	{subject: "notifier", strategy: "mutex", replicas: 3, pkg: "2_mutex/notifier", heyOnly: true, wantRace: verdicts(scenario.Missed), drive: notifycheck.Subject.Drive},
+	{subject: "notifier", strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/notifier", heyOnly: true, wantRace: ok, drive: notifycheck.Subject.Drive},
 
 	// Seed 002: what a panic does to shared state.
 	{subject: "panic", strategy: "deadlock", pkg: "4_panic-safety/deadlock", wantRace: verdicts(scenario.Hung), drive: poison.Deadlock},

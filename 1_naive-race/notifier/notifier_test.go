@@ -6,6 +6,7 @@ import (
 	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/notifyapi"
+	"concurrencylab/internal/notifycheck"
 	"concurrencylab/internal/scenario"
 )
 
@@ -17,20 +18,20 @@ func TestMain(m *testing.M) { labtest.Exit(m.Run()) }
 // says; the rest of the suite it passes. With LAB_EXERCISE=1 every scenario
 // must pass instead.
 func TestNotifierIsBroken(t *testing.T) {
-	labtest.Run(t, notifyapi.Subject.Scenarios, newServer, map[string][]scenario.Failure{
+	labtest.Run(t, notifycheck.Subject.Scenarios, newServer, map[string][]scenario.Failure{
 		// Every scenario ends with its subscribers gone, and the seed never
 		// notices that one has gone: CloseNotify does not fire after the
 		// upgrade, and nothing reads the connection.
-		"EveryEventToEverySubscriber":     {notifyapi.NeverRemoved, labtest.Leaked},
-		"DisconnectedSubscriberIsRemoved": {notifyapi.NeverRemoved},
-		"SilentSubscriberTimesOut":        {notifyapi.NeverRemoved},
-		"OversizedFrameEndsSubscriber":    {notifyapi.NeverRemoved},
-		"BadInputChangesNothing":          {notifyapi.NeverRemoved, labtest.Leaked},
+		"EveryEventToEverySubscriber":     {notifycheck.NeverRemoved, labtest.Leaked},
+		"DisconnectedSubscriberIsRemoved": {notifycheck.NeverRemoved},
+		"SilentSubscriberTimesOut":        {notifycheck.NeverRemoved},
+		"OversizedFrameEndsSubscriber":    {notifycheck.NeverRemoved},
+		"BadInputChangesNothing":          {notifycheck.NeverRemoved, labtest.Leaked},
 		// A connection's goroutine whose write fails waits for the lock to
 		// delete its pipe, while the next publish holds it and waits to send
 		// on that pipe: every publish hangs. (When no publish comes at that
 		// moment, the subscribers that left are still counted at the end.)
-		"SubscribersComeAndGo": {scenario.HungRequest, notifyapi.NeverRemoved, labtest.Leaked},
+		"SubscribersComeAndGo": {scenario.HungRequest, notifycheck.NeverRemoved, labtest.Leaked},
 		// Its goroutine blocks writing to a client that does not read, and
 		// the next publish waits for it, with the lock held.
 		"StalledSubscriberIsDropped": {scenario.HungRequest},

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"concurrencylab/internal/labtest"
-	"concurrencylab/internal/notifyapi/notifypage"
+	"concurrencylab/internal/notifycheck/notifypage"
 )
 
 // TestPageKeepsClosedTab: the notifier's page, in two browser tabs, shows

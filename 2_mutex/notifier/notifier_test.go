@@ -8,6 +8,7 @@ import (
 	"concurrencylab/internal/labbench"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/notifyapi"
+	"concurrencylab/internal/notifycheck"
 )
 
 // TestMain fails the package if any test leaves a goroutine behind.
@@ -22,7 +23,7 @@ func newServer(t testing.TB) labtest.Server {
 }
 
 func TestNotifier(t *testing.T) {
-	labtest.Run(t, notifyapi.Subject.Scenarios, newServer, nil)
+	labtest.Run(t, notifycheck.Subject.Scenarios, newServer, nil)
 }
 
 func BenchmarkFanOut(b *testing.B) {

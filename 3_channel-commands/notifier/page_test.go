@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"concurrencylab/internal/labtest"
-	"concurrencylab/internal/notifyapi/notifypage"
+	"concurrencylab/internal/notifycheck/notifypage"
 )
 
 // TestPage: the notifier's page, in two browser tabs, shows each change in

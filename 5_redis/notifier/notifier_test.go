@@ -17,6 +17,7 @@ import (
 
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/notifyapi"
+	"concurrencylab/internal/notifycheck"
 	"concurrencylab/internal/redislab"
 	"concurrencylab/internal/scenario"
 )
@@ -67,7 +68,7 @@ func newReplica(t testing.TB, rs *redislab.Server) *Replica {
 func TestNotifier(t *testing.T) {
 	t.Run("one server", func(t *testing.T) {
 		t.Parallel()
-		labtest.RunAgainst(t, notifyapi.Subject.Scenarios, func(t *testing.T, needs scenario.Needs) *scenario.Target {
+		labtest.RunAgainst(t, notifycheck.Subject.Scenarios, func(t *testing.T, needs scenario.Needs) *scenario.Target {
 			rs := labtest.Redis(t, redislab.Embedded)
 			return labtest.Loopback(t, factory(rs)(t), needs&scenario.HTTP2 != 0)
 		})
@@ -75,7 +76,7 @@ func TestNotifier(t *testing.T) {
 	for _, kind := range redisKinds {
 		t.Run("3 replicas on "+kind, func(t *testing.T) {
 			t.Parallel()
-			labtest.RunAgainst(t, notifyapi.Subject.Scenarios, func(t *testing.T, _ scenario.Needs) *scenario.Target {
+			labtest.RunAgainst(t, notifycheck.Subject.Scenarios, func(t *testing.T, _ scenario.Needs) *scenario.Target {
 				return labtest.Replicas(t, 3, factory(labtest.Redis(t, kind)))
 			})
 		})
@@ -84,18 +85,18 @@ func TestNotifier(t *testing.T) {
 
 // replicaClients returns a client of each replica of tg, talking to it
 // directly rather than through the proxy.
-func replicaClients(t *testing.T, tg *scenario.Target) []*notifyapi.Client {
+func replicaClients(t *testing.T, tg *scenario.Target) []*notifycheck.Client {
 	hc := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(hc.CloseIdleConnections)
-	var cs []*notifyapi.Client
+	var cs []*notifycheck.Client
 	for _, u := range tg.Replicas {
-		cs = append(cs, notifyapi.NewClient(&scenario.Target{URL: u, Client: hc}, requestWait))
+		cs = append(cs, notifycheck.NewClient(&scenario.Target{URL: u, Client: hc}, requestWait))
 	}
 	return cs
 }
 
 // subscribe connects a subscriber to c, and closes it when the test ends.
-func subscribe(t *testing.T, c *notifyapi.Client) *notifyapi.Subscription {
+func subscribe(t *testing.T, c *notifycheck.Client) *notifycheck.Subscription {
 	t.Helper()
 	sub, err := c.Subscribe(t.Context())
 	require.NoError(t, err)
@@ -104,7 +105,7 @@ func subscribe(t *testing.T, c *notifyapi.Client) *notifyapi.Subscription {
 }
 
 // awaitSubscribers waits until /stats, on c, counts n subscribers.
-func awaitSubscribers(t *testing.T, c *notifyapi.Client, n int64) {
+func awaitSubscribers(t *testing.T, c *notifycheck.Client, n int64) {
 	t.Helper()
 	s, ok, err := c.AwaitStats(t.Context(), settleWait, poll, func(s notifyapi.Stats) bool { return s.Subscribers == n })
 	require.NoError(t, err)
@@ -135,7 +136,7 @@ func TestAcrossReplicas(t *testing.T) {
 				first := s.Published + 1 // the seq of the first change here
 
 				const perReplica, changes = 2, 60
-				var subs []*notifyapi.Subscription
+				var subs []*notifycheck.Subscription
 				for _, c := range cs {
 					for range perReplica {
 						subs = append(subs, subscribe(t, c))
@@ -215,7 +216,7 @@ func TestRedisGoesAway(t *testing.T) {
 			})
 			cs := replicaClients(t, tg)
 			ctx := t.Context()
-			subs := []*notifyapi.Subscription{subscribe(t, cs[0]), subscribe(t, cs[1])}
+			subs := []*notifycheck.Subscription{subscribe(t, cs[0]), subscribe(t, cs[1])}
 			awaitSubscribers(t, cs[0], 2)
 			e, err := cs[0].Create(ctx, `{"name":"before"}`)
 			require.NoError(t, err)
@@ -278,7 +279,7 @@ func awaitLocal(t *testing.T, r *Replica, cond func(*Fanout) bool, what string) 
 
 // awaitEvent reads sub's events, whose seqs must follow each other, until
 // want.
-func awaitEvent(t *testing.T, sub *notifyapi.Subscription, want notifyapi.Event, who string) {
+func awaitEvent(t *testing.T, sub *notifycheck.Subscription, want notifyapi.Event, who string) {
 	t.Helper()
 	for last := int64(0); ; {
 		got, err := sub.Next(eventWait)

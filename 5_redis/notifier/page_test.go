@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"concurrencylab/internal/labtest"
-	"concurrencylab/internal/notifyapi/notifypage"
+	"concurrencylab/internal/notifycheck/notifypage"
 	"concurrencylab/internal/redislab"
 )
 

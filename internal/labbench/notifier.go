@@ -12,6 +12,7 @@ import (
 
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/notifyapi"
+	"concurrencylab/internal/notifycheck"
 	"concurrencylab/internal/scenario"
 )
 
@@ -64,13 +65,13 @@ func FanOut(b *testing.B, newServer labtest.Factory, broken bool) {
 
 func fanOut(b *testing.B, srv labtest.Server, stalled, broken bool) {
 	ctx := b.Context()
-	c := notifyapi.NewClient(labtest.Loopback(b, srv, false), scenario.AnswerWait)
+	c := notifycheck.NewClient(labtest.Loopback(b, srv, false), scenario.AnswerWait)
 	want := int64(benchSubscribers)
 	if stalled {
 		// The same server, also served over in-memory pipes. InBubble
 		// needs no bubble for that: only its Settle does, which this
 		// never calls.
-		mem := notifyapi.NewClient(labtest.InBubble(b, srv), scenario.AnswerWait)
+		mem := notifycheck.NewClient(labtest.InBubble(b, srv), scenario.AnswerWait)
 		sub, err := mem.Subscribe(ctx)
 		if err != nil {
 			b.Fatal(err)
@@ -120,7 +121,7 @@ func fanOut(b *testing.B, srv labtest.Server, stalled, broken bool) {
 
 // awaitStats waits until /stats satisfies cond, and fails b if it does not
 // within benchReceiveWait.
-func awaitStats(b *testing.B, c *notifyapi.Client, what string, cond func(notifyapi.Stats) bool) {
+func awaitStats(b *testing.B, c *notifycheck.Client, what string, cond func(notifyapi.Stats) bool) {
 	b.Helper()
 	s, ok, err := c.AwaitStats(b.Context(), benchReceiveWait, time.Millisecond, cond)
 	if err != nil {
@@ -142,7 +143,7 @@ type fanOutRun struct {
 	received [fanOutRing]atomic.Int64 // seq%fanOutRing: how many subscribers have read it
 	done     chan int64               // the seqs every subscriber has read, in order of completion
 	readers  sync.WaitGroup
-	subs     []*notifyapi.Subscription
+	subs     []*notifycheck.Subscription
 
 	mu        sync.Mutex      // guards latencies and failed
 	latencies []time.Duration // publish to receive, of every delivery
@@ -154,7 +155,7 @@ func newFanOut() *fanOutRun {
 }
 
 // receive reads events on sub in a goroutine until it is closed.
-func (f *fanOutRun) receive(sub *notifyapi.Subscription) {
+func (f *fanOutRun) receive(sub *notifycheck.Subscription) {
 	f.subs = append(f.subs, sub)
 	f.readers.Go(func() {
 		var latencies []time.Duration
@@ -165,7 +166,7 @@ func (f *fanOutRun) receive(sub *notifyapi.Subscription) {
 		}()
 		for {
 			e, err := sub.Next(0)
-			if errors.Is(err, notifyapi.ErrNotEvent) {
+			if errors.Is(err, notifycheck.ErrNotEvent) {
 				f.fail(err)
 				return
 			}

@@ -1,7 +1,9 @@
 // Package notifyapi is the websocket notifier's contract: a small REST store
 // of resources whose every change is announced to every websocket
 // subscriber, what every version of it answers over HTTP, and the Hub
-// interface behind the safe versions' shared handler.
+// interface behind the safe versions' shared handler. What checks a server
+// against it (a client, the scenarios, the drive under load, the bad-input
+// battery) is apart, in internal/notifycheck.
 package notifyapi
 
 import (

@@ -13,8 +13,8 @@
 //
 // It imports no testing: internal/labtest runs the scenarios as subtests,
 // and loadtest runs the drives under load. The engines know no subject by
-// name; each subject package (internal/counterapi, internal/matchapi,
-// internal/notifyapi) declares its own Subject.
+// name; each subject's checking kit (internal/countercheck, internal/matchcheck,
+// internal/notifycheck) declares its own Subject.
 package scenario
 
 import (

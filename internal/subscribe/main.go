@@ -15,6 +15,7 @@ package main
 
 import (
 	"bufio"
+	"concurrencylab/internal/notifycheck"
 	"context"
 	"flag"
 	"log"
@@ -24,8 +25,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"concurrencylab/internal/notifyapi"
 )
 
 func main() {
@@ -40,7 +39,7 @@ func main() {
 	if *stall {
 		// A real network's buffers, not loopback's megabytes: they fill
 		// after a thousand events or so.
-		dialer.NetDialContext = notifyapi.StalledDialer().DialContext
+		dialer.NetDialContext = notifycheck.StalledDialer().DialContext
 	}
 	conn, _, err := dialer.DialContext(ctx, "ws://"+*addr+"/ws", nil)
 	if err != nil {

@@ -1,6 +1,6 @@
 //go:build lab
 
-package notifyapi
+package notifycheck
 
 import (
 	"testing"

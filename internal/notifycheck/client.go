@@ -1,4 +1,4 @@
-package notifyapi
+package notifycheck
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"concurrencylab/internal/notifyapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -41,8 +42,8 @@ func newDialer(dial func(ctx context.Context, network, addr string) (net.Conn, e
 // A Change is what one POST or PUT got.
 type Change struct {
 	Status int
-	Event  Event  // on a 200 or 201: the event in the body
-	Body   string // the whole body
+	Event  notifyapi.Event // on a 200 or 201: the event in the body
+	Body   string          // the whole body
 }
 
 // Change sends a POST or PUT of body, as JSON, and decodes the Event that a
@@ -65,30 +66,30 @@ func (c *Client) Change(ctx context.Context, method, path, body string) (Change,
 
 // Create stores body as a new resource, which must be answered 201, and
 // returns its event.
-func (c *Client) Create(ctx context.Context, body string) (Event, error) {
+func (c *Client) Create(ctx context.Context, body string) (notifyapi.Event, error) {
 	return c.mustChange(ctx, http.MethodPost, "/resources", body, http.StatusCreated)
 }
 
 // Modify replaces resource id with body, which must be answered 200, and
 // returns its event.
-func (c *Client) Modify(ctx context.Context, id int64, body string) (Event, error) {
+func (c *Client) Modify(ctx context.Context, id int64, body string) (notifyapi.Event, error) {
 	return c.mustChange(ctx, http.MethodPut, fmt.Sprintf("/resources/%d", id), body, http.StatusOK)
 }
 
-func (c *Client) mustChange(ctx context.Context, method, path, body string, status int) (Event, error) {
+func (c *Client) mustChange(ctx context.Context, method, path, body string, status int) (notifyapi.Event, error) {
 	ch, err := c.Change(ctx, method, path, body)
 	if err != nil {
-		return Event{}, err
+		return notifyapi.Event{}, err
 	}
 	if ch.Status != status {
-		return Event{}, fmt.Errorf("%s %s: %d %q, want %d", method, path, ch.Status, scenario.Shorten(ch.Body), status)
+		return notifyapi.Event{}, fmt.Errorf("%s %s: %d %q, want %d", method, path, ch.Status, scenario.Shorten(ch.Body), status)
 	}
 	return ch.Event, nil
 }
 
 // Stats reads /stats, which must answer 200 within the client's wait.
-func (c *Client) Stats(ctx context.Context) (Stats, error) {
-	var s Stats
+func (c *Client) Stats(ctx context.Context) (notifyapi.Stats, error) {
+	var s notifyapi.Stats
 	resp, err := c.tg.Get(ctx, "/stats", c.wait)
 	if err != nil {
 		return s, err
@@ -102,7 +103,7 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 // AwaitStats reads /stats every poll until cond holds, for up to wait, and
 // returns the last Stats read: ok is false if wait passed first. An error
 // is a /stats that failed.
-func (c *Client) AwaitStats(ctx context.Context, wait, poll time.Duration, cond func(Stats) bool) (s Stats, ok bool, err error) {
+func (c *Client) AwaitStats(ctx context.Context, wait, poll time.Duration, cond func(notifyapi.Stats) bool) (s notifyapi.Stats, ok bool, err error) {
 	ok, err = scenario.Await(ctx, wait, poll, func() (bool, error) {
 		var err error
 		s, err = c.Stats(ctx)
@@ -144,8 +145,8 @@ var ErrNotEvent = errors.New("not an event")
 // Next reads the next event, waiting at most wait (for ever if 0). A
 // message that is not an event is an ErrNotEvent error; any other error
 // is the connection's (it ended, or wait passed).
-func (s *Subscription) Next(wait time.Duration) (Event, error) {
-	var e Event
+func (s *Subscription) Next(wait time.Duration) (notifyapi.Event, error) {
+	var e notifyapi.Event
 	var deadline time.Time
 	if wait > 0 {
 		deadline = time.Now().Add(wait)

@@ -1,4 +1,10 @@
-package notifyapi
+// Package notifycheck checks a server against the notifier's contract
+// (internal/notifyapi), by its answers alone: a Client that speaks the
+// contract over HTTP and websockets, the Subject's scenarios that the
+// versions' tests run, its drive under the harness's load (with a stalled
+// subscriber, StalledDialer), its battery of bad input, and the ways a
+// broken notifier fails. The lessons never import it; their tests do.
+package notifycheck
 
 import "concurrencylab/internal/scenario"
 

@@ -1,4 +1,4 @@
-package notifyapi
+package notifycheck
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"concurrencylab/internal/notifyapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -124,7 +125,7 @@ func (ss *subscribers) addN(ctx context.Context, n int) ([]*Subscription, error)
 
 // awaitStats polls /stats until cond holds, and fails if it does not within
 // wait, with f if it is not nil.
-func awaitStats(ctx context.Context, c *Client, wait time.Duration, f *scenario.Failure, what string, cond func(Stats) bool) error {
+func awaitStats(ctx context.Context, c *Client, wait time.Duration, f *scenario.Failure, what string, cond func(notifyapi.Stats) bool) error {
 	s, ok, err := c.AwaitStats(ctx, wait, statsPoll, cond)
 	if err != nil || ok {
 		return err
@@ -138,11 +139,11 @@ func awaitStats(ctx context.Context, c *Client, wait time.Duration, f *scenario.
 // awaitRemoved waits until /stats counts no subscriber, and fails with
 // NeverRemoved if that takes longer than removalWait.
 func awaitRemoved(ctx context.Context, c *Client, what string) error {
-	return awaitStats(ctx, c, removalWait, &NeverRemoved, what+" and none to be counted", func(s Stats) bool { return s.Subscribers == 0 })
+	return awaitStats(ctx, c, removalWait, &NeverRemoved, what+" and none to be counted", func(s notifyapi.Stats) bool { return s.Subscribers == 0 })
 }
 
 // expectStats fails unless /stats is want.
-func expectStats(ctx context.Context, c *Client, want Stats, what string) error {
+func expectStats(ctx context.Context, c *Client, want notifyapi.Stats, what string) error {
 	s, err := c.Stats(ctx)
 	if err != nil {
 		return err
@@ -174,14 +175,14 @@ func everyEventToEverySubscriber(ctx context.Context, _ *scenario.Target, c *Cli
 	if err != nil {
 		return err
 	}
-	err = awaitStats(ctx, c, receiveWait, nil, "every subscriber to be registered", func(s Stats) bool {
+	err = awaitStats(ctx, c, receiveWait, nil, "every subscriber to be registered", func(s notifyapi.Stats) bool {
 		return s.Subscribers == int64(fanSubscribers)
 	})
 	if err != nil {
 		return err
 	}
 
-	received := make([][]Event, len(subs))
+	received := make([][]notifyapi.Event, len(subs))
 	receiveErrs := make([]error, len(subs))
 	var receivers sync.WaitGroup
 	for i, sub := range subs {
@@ -213,11 +214,11 @@ func everyEventToEverySubscriber(ctx context.Context, _ *scenario.Target, c *Cli
 		}
 	}
 	n := int64(fanEvents)
-	err = awaitStats(ctx, c, receiveWait, nil, "every delivery to be counted", func(s Stats) bool { return s.Delivered == n*int64(fanSubscribers) })
+	err = awaitStats(ctx, c, receiveWait, nil, "every delivery to be counted", func(s notifyapi.Stats) bool { return s.Delivered == n*int64(fanSubscribers) })
 	if err != nil {
 		return err
 	}
-	err = expectStats(ctx, c, Stats{Subscribers: int64(fanSubscribers), Published: n, Delivered: n * int64(fanSubscribers)}, "every event delivered")
+	err = expectStats(ctx, c, notifyapi.Stats{Subscribers: int64(fanSubscribers), Published: n, Delivered: n * int64(fanSubscribers)}, "every event delivered")
 	if err != nil {
 		return err
 	}
@@ -232,8 +233,8 @@ func everyEventToEverySubscriber(ctx context.Context, _ *scenario.Target, c *Cli
 // creates a resource and then modifies it, by turns. It returns the events
 // the server answered, by seq (published[0] has seq 1), after checking that
 // the seqs are 1 to events with none twice.
-func publishAll(ctx context.Context, c *Client, publishers, events int) ([]Event, error) {
-	bySeq := make([]Event, events)
+func publishAll(ctx context.Context, c *Client, publishers, events int) ([]notifyapi.Event, error) {
+	bySeq := make([]notifyapi.Event, events)
 	var mu sync.Mutex // guards bySeq and failed
 	var failed error
 	var wg sync.WaitGroup
@@ -378,7 +379,7 @@ func disconnectedSubscriberIsRemoved(ctx context.Context, tg *scenario.Target, c
 	}
 	stays.Leave()
 	tg.Settle()
-	return expectStats(ctx, c, Stats{Published: 1, Delivered: 1}, "both gone")
+	return expectStats(ctx, c, notifyapi.Stats{Published: 1, Delivered: 1}, "both gone")
 }
 
 // stalledSubscriberIsDropped, on a fake clock and unbuffered connections: a
@@ -396,7 +397,7 @@ func stalledSubscriberIsDropped(ctx context.Context, tg *scenario.Target, c *Cli
 
 	// One event for the stalled writer to block on, QueueLen to fill its
 	// queue, and one more that finds it full.
-	const events = 1 + QueueLen + 1
+	const events = 1 + notifyapi.QueueLen + 1
 	start := time.Now()
 	for i := range events {
 		ch, err := c.Change(ctx, http.MethodPost, "/resources", `{}`)
@@ -418,11 +419,11 @@ func stalledSubscriberIsDropped(ctx context.Context, tg *scenario.Target, c *Cli
 		return fmt.Errorf("the changes took %v: one waited for the stalled subscriber", took)
 	}
 	tg.Settle()
-	if err := expectStats(ctx, c, Stats{Subscribers: 1, Published: events, Delivered: events, Dropped: 1}, "the stalled one dropped"); err != nil {
+	if err := expectStats(ctx, c, notifyapi.Stats{Subscribers: 1, Published: events, Delivered: events, Dropped: 1}, "the stalled one dropped"); err != nil {
 		return err
 	}
 
-	time.Sleep(WriteWait)
+	time.Sleep(notifyapi.WriteWait)
 	tg.Settle() // the stalled writer has given up and closed the connection
 	_, err = stalled.Next(time.Second)
 	switch {
@@ -454,7 +455,7 @@ func silentSubscriberTimesOut(ctx context.Context, tg *scenario.Target, c *Clien
 	}()
 	tg.Settle()
 
-	time.Sleep(PongWait - time.Millisecond)
+	time.Sleep(notifyapi.PongWait - time.Millisecond)
 	tg.Settle()
 	if err := expectSubscribers(ctx, c, 2, "just before PongWait, both are counted"); err != nil {
 		return err
@@ -466,10 +467,10 @@ func silentSubscriberTimesOut(ctx context.Context, tg *scenario.Target, c *Clien
 		return err
 	}
 	if s.Subscribers != 1 {
-		return NeverRemoved.Errorf("a subscriber silent for %v, with no pong to a ping, is still counted (%d subscribers)", PongWait, s.Subscribers)
+		return NeverRemoved.Errorf("a subscriber silent for %v, with no pong to a ping, is still counted (%d subscribers)", notifyapi.PongWait, s.Subscribers)
 	}
 
-	time.Sleep(5 * PongWait)
+	time.Sleep(5 * notifyapi.PongWait)
 	tg.Settle()
 	if err := expectSubscribers(ctx, c, 1, "the subscriber that answers pings stays"); err != nil {
 		return err
@@ -493,22 +494,22 @@ func oversizedFrameEndsSubscriber(ctx context.Context, tg *scenario.Target, c *C
 	tg.Settle()
 	write := func(n int) error { return sub.Write([]byte(strings.Repeat("x", n)), time.Second) }
 
-	if err := write(MaxFrameBytes); err != nil {
+	if err := write(notifyapi.MaxFrameBytes); err != nil {
 		return NeverRemoved.Errorf("the server reads nothing its subscribers send (a frame of %d bytes was not taken: %v), so it can notice neither a close nor a frame over the limit",
-			MaxFrameBytes, err)
+			notifyapi.MaxFrameBytes, err)
 	}
 	tg.Settle()
 	if err := expectSubscribers(ctx, c, 1, "a frame of MaxFrameBytes is allowed"); err != nil {
 		return err
 	}
 
-	err = write(MaxFrameBytes + 1)
+	err = write(notifyapi.MaxFrameBytes + 1)
 	if err == nil {
 		_, err = sub.Next(time.Second)
 	}
 	if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
 		return NeverRemoved.Errorf("after a frame of %d bytes, over the limit of %d, the subscriber's connection is not closed with 1009 (message too big): %v",
-			MaxFrameBytes+1, MaxFrameBytes, err)
+			notifyapi.MaxFrameBytes+1, notifyapi.MaxFrameBytes, err)
 	}
 	sub.Vanish()
 	tg.Settle()
@@ -558,20 +559,20 @@ func badInputChangesNothing(ctx context.Context, tg *scenario.Target, c *Client,
 	if err != nil {
 		return err
 	}
-	err = awaitStats(ctx, c, receiveWait, nil, "the subscriber to be registered", func(s Stats) bool { return s.Subscribers == 1 })
+	err = awaitStats(ctx, c, receiveWait, nil, "the subscriber to be registered", func(s notifyapi.Stats) bool { return s.Subscribers == 1 })
 	if err != nil {
 		return err
 	}
-	if err := battery(&Stats{Subscribers: 1}).Require(ctx, tg); err != nil {
+	if err := battery(&notifyapi.Stats{Subscribers: 1}).Require(ctx, tg); err != nil {
 		return err
 	}
 
-	justRight := `"` + strings.Repeat("x", MaxBodyBytes-2) + `"`
+	justRight := `"` + strings.Repeat("x", notifyapi.MaxBodyBytes-2) + `"`
 	e, err := c.Create(ctx, justRight)
 	if err != nil {
 		return err
 	}
-	if want := (Event{Event: Created, ID: 1, Seq: 1}); e != want {
+	if want := (notifyapi.Event{Event: notifyapi.Created, ID: 1, Seq: 1}); e != want {
 		return fmt.Errorf("the first good change is %+v, want %+v", e, want)
 	}
 	got, err := sub.Next(receiveWait)
@@ -592,7 +593,7 @@ func badInputChangesNothing(ctx context.Context, tg *scenario.Target, c *Client,
 	if err != nil {
 		return err
 	}
-	if want := (Event{Event: Modified, ID: 1, Seq: 2}); e != want {
+	if want := (notifyapi.Event{Event: notifyapi.Modified, ID: 1, Seq: 2}); e != want {
 		return fmt.Errorf("the second good change is %+v, want %+v", e, want)
 	}
 

@@ -1,4 +1,4 @@
-package notifyapi
+package notifycheck
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"concurrencylab/internal/notifyapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -80,7 +81,7 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 	for _, sub := range subs {
 		sub.leave()
 	}
-	st, ok, err := c.AwaitStats(ctx, removeWait, drivePoll, func(st Stats) bool { return st.Subscribers == 0 })
+	st, ok, err := c.AwaitStats(ctx, removeWait, drivePoll, func(st notifyapi.Stats) bool { return st.Subscribers == 0 })
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("%d subscribers left; %w", len(subs), err)
@@ -116,7 +117,7 @@ func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 // own has only its share, so there the replicas' counts, added up, must
 // come to n instead.
 func awaitSubscribers(ctx context.Context, c *Client, n int) error {
-	var st Stats
+	var st notifyapi.Stats
 	ok, err := scenario.Await(ctx, checkWait, drivePoll, func() (bool, error) {
 		var err error
 		if st, err = c.Stats(ctx); err != nil || st.Subscribers == int64(n) {
@@ -182,7 +183,7 @@ func (f *follower) read() {
 		if err != nil {
 			return
 		}
-		var e Event
+		var e notifyapi.Event
 		if err := json.Unmarshal(msg, &e); err != nil || e.Seq != last+1 {
 			f.mu.Lock()
 			if f.problem == "" {
@@ -234,7 +235,7 @@ func awaitDelivery(subs []*follower, published int64) error {
 			return fmt.Errorf("subscriber %d: events out of order: %s", i+1, problem)
 		}
 		if got := f.received.Load(); got != published {
-			return MissedEvents.Errorf("subscriber %d got %d of %d events, and no more for %v", i+1, got, published, time.Since(lastAt).Round(100*time.Millisecond))
+			return NeverDelivered.Errorf("subscriber %d got %d of %d events, and no more for %v", i+1, got, published, time.Since(lastAt).Round(100*time.Millisecond))
 		}
 	}
 	return nil
@@ -279,7 +280,7 @@ func stallOne(ctx context.Context, c *Client) (int64, error) {
 			errs <- nil
 		})
 	}
-	dropped := make(chan Stats, 1)
+	dropped := make(chan notifyapi.Stats, 1)
 	wg.Go(func() {
 		for ctx.Err() == nil {
 			if st, err := c.Stats(ctx); err == nil && st.Dropped > before.Dropped {

@@ -1,10 +1,11 @@
-package notifyapi
+package notifycheck
 
 import (
 	"context"
 	"net/http"
 	"strings"
 
+	"concurrencylab/internal/notifyapi"
 	"concurrencylab/internal/scenario"
 )
 
@@ -15,7 +16,7 @@ var badInput = []scenario.Case{
 	{Method: "POST", Path: "/resources", Body: ``, Status: http.StatusBadRequest},
 	{Method: "POST", Path: "/resources", Body: `{"a":1} {"b":2}`, Status: http.StatusBadRequest},
 	// Valid JSON, one byte over the limit.
-	{Method: "POST", Path: "/resources", Body: `"` + strings.Repeat("x", MaxBodyBytes-1) + `"`, Status: http.StatusRequestEntityTooLarge},
+	{Method: "POST", Path: "/resources", Body: `"` + strings.Repeat("x", notifyapi.MaxBodyBytes-1) + `"`, Status: http.StatusRequestEntityTooLarge},
 	{Method: "PUT", Path: "/resources/" + noSuchID, Body: `{}`, Status: http.StatusNotFound},
 	{Method: "PUT", Path: "/resources/x", Body: `{}`, Status: http.StatusNotFound},
 	{Path: "/resources/" + noSuchID, Status: http.StatusNotFound},
@@ -45,8 +46,8 @@ const noSuchID = "9223372036854775807"
 // battery is the bad input against a server whose /stats, read first, no
 // bad request may change: no event published, no subscriber added or
 // removed. If want is not nil, /stats must first be want.
-func battery(want *Stats) scenario.Battery {
-	read := func(ctx context.Context, tg *scenario.Target) (Stats, error) {
+func battery(want *notifyapi.Stats) scenario.Battery {
+	read := func(ctx context.Context, tg *scenario.Target) (notifyapi.Stats, error) {
 		return NewClient(tg, scenario.AnswerWait).Stats(ctx)
 	}
 	return scenario.Battery{Cases: badInput, Prepare: scenario.Unchanged("/stats", read, want)}

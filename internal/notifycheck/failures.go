@@ -1,4 +1,4 @@
-package notifyapi
+package notifycheck
 
 import "concurrencylab/internal/scenario"
 
@@ -9,8 +9,9 @@ var (
 	// went silent, sent too much, or stopped reading) and that /stats
 	// still counts.
 	NeverRemoved = scenario.Marked("a subscriber never removed", "never removed", scenario.Leaked)
-	// MissedEvents is a subscriber that received fewer events than there
-	// were changes answered, under the harness's load: behind a proxy, a
-	// replica that announces its changes only to its own subscribers.
-	MissedEvents = scenario.Marked("missed events", "missed events", scenario.Missed)
+	// NeverDelivered is a subscriber that received fewer events than
+	// there were changes answered, under the harness's load: behind a
+	// proxy, a replica that announces its changes only to its own
+	// subscribers. Its verdict is scenario.Missed.
+	NeverDelivered = scenario.Marked("events never delivered", "missed events", scenario.Missed)
 )

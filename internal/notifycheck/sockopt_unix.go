@@ -1,6 +1,6 @@
 //go:build unix
 
-package notifyapi
+package notifycheck
 
 import "syscall"
 

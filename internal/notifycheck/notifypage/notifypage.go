@@ -25,6 +25,7 @@ import (
 
 	"concurrencylab/internal/browsertest"
 	"concurrencylab/internal/notifyapi"
+	"concurrencylab/internal/notifycheck"
 	"concurrencylab/internal/scenario"
 )
 
@@ -95,7 +96,7 @@ func CheckTabs(t *testing.T, url string, afterClose int64, screenshot string) {
 	hc := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(hc.CloseIdleConnections) // no idle connection left for goleak
 	tg := &scenario.Target{URL: url, Client: hc}
-	c := notifyapi.NewClient(tg, requestWait)
+	c := notifycheck.NewClient(tg, requestWait)
 	if s := stats(t, c); s != (notifyapi.Stats{}) {
 		t.Fatalf("CheckTabs needs a fresh notifier, with no subscriber and no change: /stats is %+v", s)
 	}
@@ -173,7 +174,7 @@ func CheckTabs(t *testing.T, url string, afterClose int64, screenshot string) {
 // counting the tab. A server that notices a close would not have written
 // it, or would have stopped counting the tab within milliseconds: /stats
 // must still count both after keptWait.
-func awaitKept(t *testing.T, c *notifyapi.Client, published int64) {
+func awaitKept(t *testing.T, c *notifycheck.Client, published int64) {
 	t.Helper()
 	want := notifyapi.Stats{Subscribers: 2, Published: published, Delivered: 2 * published}
 	s, ok, err := c.AwaitStats(t.Context(), removeWait, statsPoll, func(s notifyapi.Stats) bool { return s == want || s.Subscribers != 2 })
@@ -198,7 +199,7 @@ func awaitKept(t *testing.T, c *notifyapi.Client, published int64) {
 }
 
 // stats reads /stats from Go, or fails t.
-func stats(t *testing.T, c *notifyapi.Client) notifyapi.Stats {
+func stats(t *testing.T, c *notifycheck.Client) notifyapi.Stats {
 	t.Helper()
 	s, err := c.Stats(t.Context())
 	if err != nil {
@@ -209,7 +210,7 @@ func stats(t *testing.T, c *notifyapi.Client) notifyapi.Stats {
 
 // awaitSubscribers polls /stats from Go until it counts n subscribers, and
 // fails t if it does not within wait.
-func awaitSubscribers(t *testing.T, c *notifyapi.Client, n int64, wait time.Duration, what string) {
+func awaitSubscribers(t *testing.T, c *notifycheck.Client, n int64, wait time.Duration, what string) {
 	t.Helper()
 	s, ok, err := c.AwaitStats(t.Context(), wait, statsPoll, func(s notifyapi.Stats) bool { return s.Subscribers == n })
 	switch {
