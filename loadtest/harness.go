@@ -67,8 +67,8 @@ type result struct {
 // next version can run: a server shutting down is idle.
 func runVersion(ctx context.Context, v version, bin string, opts options, l loader) (finish func() result) {
 	start := time.Now()
-	res := result{Subject: v.subject, Strategy: v.label(), Package: v.pkg, Want: v.want(opts.race), Shape: v.loadShape(), Replicas: v.replicas}
-	if v.heyOnly {
+	res := result{Subject: v.subject.Name, Strategy: v.label(), Package: v.pkg, Want: v.want(opts.race), Shape: v.subject.loadShape(), Replicas: v.replicas}
+	if v.subject.heyOnly {
 		l = heyLoader{}
 	}
 	res.Load = l.name()
@@ -77,7 +77,7 @@ func runVersion(ctx context.Context, v version, bin string, opts options, l load
 		res.Verdict, res.Evidence, res.StartFail = scenario.Broken, "did not start: "+err.Error(), err.Error()
 		return func() result { return res }
 	}
-	evidence, err := v.drive(ctx, tg)
+	evidence, err := v.drive()(ctx, tg)
 	tg.Client.CloseIdleConnections()
 	res.measured(load)
 	res.Elapsed = time.Since(start)
@@ -125,7 +125,7 @@ func runVersion(ctx context.Context, v version, bin string, opts options, l load
 		res.Verdict, res.Evidence = verdict, evidence
 		res.Declared = slices.Contains(res.Want, res.Verdict)
 		if opts.verbose {
-			fmt.Fprintf(opts.stderr, "==== %s (%s %s): what the server wrote\n%s\n", v.pkg, v.subject, v.label(), d.Output())
+			fmt.Fprintf(opts.stderr, "==== %s (%s %s): what the server wrote\n%s\n", v.pkg, v.subject.Name, v.label(), d.Output())
 		}
 		return res
 	}
@@ -148,7 +148,7 @@ func deploy(ctx context.Context, v version, bin string, opts options, l loader, 
 	// Report every race as it happens and exit at once when asked to stop.
 	env := append(os.Environ(), "GORACE=atexit_sleep_ms=0")
 	if v.replicas == 0 {
-		cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, v.args...)...)
+		cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, v.flags()...)...)
 		cmd.Env = env
 		p, err := childproc.Start(ctx, cmd, childproc.Ready{Wait: startWait})
 		if err != nil {
@@ -157,7 +157,7 @@ func deploy(ctx context.Context, v version, bin string, opts options, l loader, 
 		tg, load := newTarget(p.URL, p, p, l, opts, shape)
 		return p, tg, load, nil
 	}
-	args := v.args
+	args := v.flags()
 	if v.redis {
 		rs, err := opts.redis.get(ctx)
 		if err != nil {

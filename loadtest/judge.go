@@ -25,16 +25,16 @@ const portPlaceholder = "{port}"
 // invariant, and the contract's bad-input cases, scored apart. The race
 // detector cannot see into another process, so the verdict rests on the
 // invariants.
-func judge(ctx context.Context, o options, subject scenario.Subject, l loader) (runReport, error) {
+func judge(ctx context.Context, o options, s subject, l loader) (runReport, error) {
 	rep := newReport(o, l)
 	rep.Race, rep.External = false, true
-	shape, heyOnly := loadOf(subject.Name)
-	if heyOnly {
+	shape := s.loadShape()
+	if s.heyOnly {
 		l = heyLoader{}
 		rep.Load = l.name()
 	}
 	start := time.Now()
-	res := result{Subject: subject.Name, Strategy: "external", Package: serverName(o), Want: ok, Load: l.name(), Shape: shape}
+	res := result{Subject: s.Name, Strategy: "external", Package: serverName(o), Want: ok, Load: l.name(), Shape: shape}
 
 	base, p, err := startJudged(ctx, o)
 	if err != nil {
@@ -45,7 +45,7 @@ func judge(ctx context.Context, o options, subject scenario.Subject, l loader) (
 		d = p
 	}
 	tg, load := newTarget(base, p, d, l, o, shape)
-	evidence, err := subject.Drive(ctx, tg)
+	evidence, err := s.Drive(ctx, tg)
 	res.measured(load)
 	res.Verdict, res.Evidence = scenario.VerdictOf(err), evidence
 	if err != nil {
@@ -55,7 +55,7 @@ func judge(ctx context.Context, o options, subject scenario.Subject, l loader) (
 		res.Verdict, res.Evidence = scenario.Crashed, "exited: "+lastLine(p.Output())
 	}
 	if res.Verdict != scenario.Crashed {
-		score, err := subject.Battery.Run(ctx, tg)
+		score, err := s.Battery.Run(ctx, tg)
 		if err != nil {
 			score.Deviations = append([]string{err.Error()}, score.Deviations...)
 		}
@@ -108,17 +108,6 @@ func loopbackURL(raw string) (string, error) {
 		return "", fmt.Errorf("-url %q: the harness loads only servers on this machine (127.0.0.1, localhost, [::1])", raw)
 	}
 	return strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/"), nil
-}
-
-// loadOf is the shape of load the registry gives a subject's versions, and
-// whether it needs hey.
-func loadOf(subject string) (scenario.Shape, bool) {
-	for _, v := range versions {
-		if v.subject == subject {
-			return v.loadShape(), v.heyOnly
-		}
-	}
-	return scenario.Steady, false
 }
 
 // serverName names the judged server in the table: its URL, or its

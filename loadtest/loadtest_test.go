@@ -165,12 +165,12 @@ var debianPackage = map[string]string{"ab": "apache2-utils", "wrk": "wrk"}
 func TestRegistry(t *testing.T) {
 	seen := map[string]bool{}
 	for _, v := range versions {
-		key := v.subject + "/" + v.label()
+		key := v.subject.Name + "/" + v.label()
 		assert.False(t, seen[key], "%s twice", key)
 		seen[key] = true
 		assert.DirExists(t, "../"+v.pkg)
 		assert.NotEmpty(t, v.wantRace, key)
-		assert.NotNil(t, v.drive, key)
+		assert.NotNil(t, v.drive(), key)
 	}
 	var stderr bytes.Buffer
 	assert.Equal(t, 0, run(t.Context(), []string{"-help"}, io.Discard, &stderr))

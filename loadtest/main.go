@@ -42,7 +42,6 @@ import (
 	"concurrencylab/internal/doctor"
 	"concurrencylab/internal/gobuild"
 	"concurrencylab/internal/redislab"
-	"concurrencylab/internal/scenario"
 )
 
 func main() {
@@ -146,7 +145,7 @@ The versions (registry.go), with the verdicts the lab declares:
 		for i, w := range v.wantRace {
 			want[i] = string(w)
 		}
-		fmt.Fprintf(w, "  %-10s %-15s %-30s %s\n", v.subject, v.label(), v.pkg, strings.Join(want, " or "))
+		fmt.Fprintf(w, "  %-10s %-15s %-30s %s\n", v.subject.Name, v.label(), v.pkg, strings.Join(want, " or "))
 	}
 	fmt.Fprintf(w, "\nThe contracts a server is judged by (-url, -cmd):\n")
 	for _, s := range subjects {
@@ -159,8 +158,8 @@ The versions (registry.go), with the verdicts the lab declares:
 func subjectNames() []string {
 	var names []string
 	for _, v := range versions {
-		if v.subject != "baseline" && !slices.Contains(names, v.subject) {
-			names = append(names, v.subject)
+		if v.subject.Name != "baseline" && !slices.Contains(names, v.subject.Name) {
+			names = append(names, v.subject.Name)
 		}
 	}
 	return names
@@ -169,7 +168,7 @@ func subjectNames() []string {
 func strategyNames() []string {
 	var names []string
 	for _, v := range versions {
-		if v.subject != "baseline" && !slices.Contains(names, v.strategy) {
+		if v.subject.Name != "baseline" && !slices.Contains(names, v.strategy) {
 			names = append(names, v.strategy)
 		}
 	}
@@ -193,10 +192,10 @@ func selected(o options) ([]version, error) {
 	chosen := 0
 	for _, v := range versions {
 		switch {
-		case v.subject == "baseline":
+		case v.subject.Name == "baseline":
 			vs = append(vs, v)
 		case v.replicas > 0 && !o.replicas:
-		case (len(o.subjects) == 0 || slices.Contains(o.subjects, v.subject)) &&
+		case (len(o.subjects) == 0 || slices.Contains(o.subjects, v.subject.Name)) &&
 			(len(o.strategies) == 0 || slices.Contains(o.strategies, v.strategy)):
 			vs = append(vs, v)
 			chosen++
@@ -285,13 +284,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var rep runReport
 	if o.url != "" || o.cmd != "" {
-		subject, found := subjectNamed(o.subjects[0])
+		s, found := subjectNamed(o.subjects[0])
 		if !found {
 			fmt.Fprintf(stderr, "loadtest: no contract is called %q: use %s\n", o.subjects[0], strings.Join(subjectNames(), ", "))
 			return 2
 		}
-		obs.status(fmt.Sprintf("judging %s by the %s contract…", serverName(o), subject.Name))
-		rep, err = judge(ctx, o, subject, load)
+		obs.status(fmt.Sprintf("judging %s by the %s contract…", serverName(o), s.Name))
+		rep, err = judge(ctx, o, s, load)
 	} else {
 		var vs []version
 		if vs, err = selected(o); err != nil {
@@ -378,13 +377,13 @@ func quoteArgs(args []string) []string {
 	return out
 }
 
-func subjectNamed(name string) (scenario.Subject, bool) {
+func subjectNamed(name string) (subject, bool) {
 	for _, s := range subjects {
 		if s.Name == name {
 			return s, true
 		}
 	}
-	return scenario.Subject{}, false
+	return subject{}, false
 }
 
 // measureAll builds and runs the versions, one at a time: each gets the

@@ -28,7 +28,7 @@ func TestPlainLogLines(t *testing.T) {
 	l.building(2, true)
 	l.built(1, 2)
 	l.built(2, 2)
-	vs := []version{{subject: "baseline", strategy: "no-op"}, {subject: "counter", strategy: "mutex"}, {subject: "counter", strategy: "naive"}}
+	vs := []version{{subject: baseline, strategy: "no-op"}, {subject: counter, strategy: "mutex"}, {subject: counter, strategy: "naive"}}
 	l.running(0, 3, vs[0])
 	l.rate(1000) // says nothing: a log is no place for a live rate
 	l.running(1, 3, vs[1])
@@ -87,7 +87,7 @@ func TestPlainLogOfARun(t *testing.T) {
 		assert.Equal(t, strconv.Itoa(len(vs)), m[2], line)
 		if assert.True(t, n >= 1 && n <= len(vs), line) {
 			v := vs[n-1]
-			assert.Equal(t, []string{v.subject, v.label()}, m[3:5], "row %d is %s %s: %s", n, v.subject, v.label(), line)
+			assert.Equal(t, []string{v.subject.Name, v.label()}, m[3:5], "row %d is %s %s: %s", n, v.subject.Name, v.label(), line)
 		}
 		numbers = append(numbers, n)
 	}

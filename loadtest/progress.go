@@ -90,7 +90,7 @@ func (p *progress) built(done, servers int) { p.show("built %d of %d servers", d
 func (p *progress) running(i, rows int, v version) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.row = fmt.Sprintf("[%d/%d] %s %s", i+1, rows, v.subject, v.label())
+	p.row = fmt.Sprintf("[%d/%d] %s %s", i+1, rows, v.subject.Name, v.label())
 	p.showLocked(p.row + ": under load…")
 }
 

@@ -32,13 +32,13 @@ func TestScenariosAgainstChildProcesses(t *testing.T) {
 	for _, subject := range subjects {
 		t.Run(subject.Name, func(t *testing.T) {
 			t.Parallel()
-			i := slices.IndexFunc(versions, func(v version) bool { return v.subject == subject.Name && v.strategy == "mutex" })
+			i := slices.IndexFunc(versions, func(v version) bool { return v.subject.Name == subject.Name && v.strategy == "mutex" })
 			require.GreaterOrEqual(t, i, 0, "the registry has a mutex %s", subject.Name)
 			v := versions[i]
 			bin, err := gobuild.Build(t.Context(), root, v.pkg, true)
 			require.NoError(t, err)
 			labtest.RunAgainst(t, subject.Scenarios, func(t *testing.T, needs scenario.Needs) *scenario.Target {
-				return startChildTarget(t, bin, v.args, needs&scenario.HTTP2 != 0)
+				return startChildTarget(t, bin, v.flags(), needs&scenario.HTTP2 != 0)
 			})
 		})
 	}

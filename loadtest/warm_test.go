@@ -21,7 +21,7 @@ func TestWarm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles a test binary and a server with -race: not in -short")
 	}
-	i := slices.IndexFunc(versions, func(v version) bool { return v.subject == "baseline" })
+	i := slices.IndexFunc(versions, func(v version) bool { return v.subject.Name == "baseline" })
 	require.GreaterOrEqual(t, i, 0)
 	args := slices.Clone(warmTests)
 	args[len(args)-1] = "./4_panic-safety/place"

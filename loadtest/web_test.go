@@ -151,7 +151,7 @@ func field(v any, keys ...any) any {
 func versionOf(t *testing.T, subject, label string) version {
 	t.Helper()
 	for _, v := range versions {
-		if v.subject == subject && v.label() == label {
+		if v.subject.Name == subject && v.label() == label {
 			return v
 		}
 	}

@@ -86,7 +86,7 @@ func (p *webPage) planned(vs []version) {
 	s := &p.state
 	s.Rows = make([]*webRow, len(vs))
 	for i, v := range vs {
-		s.Rows[i] = &webRow{I: i, Subject: v.subject, Strategy: v.label(), Package: v.pkg, Pending: true}
+		s.Rows[i] = &webRow{I: i, Subject: v.subject.Name, Strategy: v.label(), Package: v.pkg, Pending: true}
 	}
 	p.publish("planned", map[string]any{"rows": s.Rows})
 }
@@ -116,7 +116,7 @@ func (p *webPage) running(i, rows int, v version) {
 	if i < 0 || i >= len(s.Rows) {
 		return
 	}
-	row := &webRow{I: i, Subject: v.subject, Strategy: v.label(), Package: v.pkg}
+	row := &webRow{I: i, Subject: v.subject.Name, Strategy: v.label(), Package: v.pkg}
 	s.Phase, s.Rows[i], s.Current, s.Loaded, s.Rates, s.since = "running", row, i, i, nil, time.Now()
 	p.publish("running", map[string]any{"phase": s.Phase, "current": i, "total": len(s.Rows), "row": row})
 }
