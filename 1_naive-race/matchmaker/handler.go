@@ -25,6 +25,13 @@
 //	kill %1    # if it survived: stops go run and the server with it
 //
 // and prove both with: go test -race ./1_naive-race/matchmaker
+//
+// Because it keeps the seed's own design (a ClientQueue, and handlers of its
+// own), diff 1_naive-race/matchmaker 2_mutex/matchmaker is a rewrite, not
+// one idea: read this version for its bugs. The diffs that teach start at
+// the fix: diff 2_mutex/matchmaker 3_channel-commands/matchmaker (the lock
+// becomes an owner goroutine) and diff 2_mutex/matchmaker 5_redis/matchmaker
+// (the critical section moves into Redis).
 package main
 
 import (

@@ -33,6 +33,13 @@
 // With a subscriber that never reads (go run ./internal/subscribe -stall),
 // a steady load of changes hangs it every time, once the buffers are full.
 // Prove it all with: go test ./1_naive-race/notifier
+//
+// Because it keeps the seed's own design (pipes, and a handler of its own),
+// diff 1_naive-race/notifier 2_mutex/notifier is a rewrite, not one idea:
+// read this version for its bugs. The diffs that teach start at the fix:
+// diff 2_mutex/notifier 3_channel-commands/notifier (the lock becomes an
+// owner goroutine) and diff 2_mutex/notifier/hub.go 5_redis/notifier/fanout.go
+// (each replica's hub, fed from Redis).
 package main
 
 import (

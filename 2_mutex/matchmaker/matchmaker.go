@@ -19,7 +19,10 @@
 //	curl 127.0.0.1:8000/stats
 //	kill %1    # stops go run and the server with it
 //
-// Compare with the naive version: diff 1_naive-race/matchmaker 2_mutex/matchmaker.
+// Compare with the channel version, whose owner goroutine holds the queue
+// instead of a lock: diff 2_mutex/matchmaker 3_channel-commands/matchmaker.
+// (The naive version keeps its seed's own design, so its diff with this one
+// is a rewrite: read it for its bugs.)
 package main
 
 import (

@@ -21,7 +21,10 @@
 //	curl -d '{"name":"a"}' 127.0.0.1:8000/resources
 //	kill %1                          # stops go run and the server with it
 //
-// Compare with the channel version: diff 2_mutex/notifier 3_channel-commands/notifier.
+// Compare with the channel version, whose owner goroutine holds the set
+// instead of a lock: diff 2_mutex/notifier 3_channel-commands/notifier.
+// (The naive version keeps its seed's own design, so its diff with this one
+// is a rewrite: read it for its bugs.)
 package main
 
 import (

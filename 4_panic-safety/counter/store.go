@@ -16,6 +16,9 @@
 // and its stack and exits with status 70, and a supervisor (see
 // docs/counter.service) starts a clean process. Prove it, child process,
 // exit code, restart and all: go test ./4_panic-safety/counter
+//
+// Compare with the mutex version, which has no poison and no middleware:
+// diff 2_mutex/counter 4_panic-safety/counter.
 package main
 
 import (

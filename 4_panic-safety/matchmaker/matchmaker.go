@@ -4,8 +4,8 @@
 //
 // A LATENT BUG, ON PURPOSE: an id may end in a place, "alice@home", and the
 // matchmaker folds the place's first letter to lower case
-// (4_panic-safety/place), so that "alice@Home" is the same client. An id with an empty place, "alice@",
-// panics inside the critical section, after the request is counted and
+// (4_panic-safety/place), so that "alice@Home" is the same client. An id
+// with an empty place, "alice@", panics inside the critical section, after the request is counted and
 // before the client is queued or paired: slice bounds out of range [:1].
 // Recovered, as net/http would, that leaves /stats counting a client that
 // has no outcome: it never balances again. The poison:
@@ -18,6 +18,9 @@
 // 70, and a supervisor (see docs/matchmaker.service) starts a clean process.
 // Prove it, child process, exit code, restart and all:
 // go test ./4_panic-safety/matchmaker
+//
+// Compare with the mutex version, which has no poison and no middleware:
+// diff 2_mutex/matchmaker 4_panic-safety/matchmaker.
 package main
 
 import (

@@ -21,6 +21,10 @@
 //
 // and the same with -inc getset after the package: far fewer than 20000.
 // Prove it: go test -race ./5_redis/counter
+//
+// Compare with the mutex version: diff 2_mutex/counter/store.go
+// 5_redis/counter/store.go moves the map into Redis, and inc_script.go is
+// the mutex's critical section, moved to where the state is.
 package main
 
 import (

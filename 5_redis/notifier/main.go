@@ -25,7 +25,10 @@
 //	curl 127.0.0.1:8001/stats                           # the same on either
 //	kill %1                                             # Redis away: the subscriber gets 1011, changes 503
 //
-// Compare with the mutex version: diff 2_mutex/notifier 5_redis/notifier.
+// Compare with the mutex version one idea at a time: each replica's hub,
+// fed from Redis, is diff 2_mutex/notifier/hub.go 5_redis/notifier/fanout.go;
+// the resources moved into Redis are diff internal/notifyapi/resources.go
+// 5_redis/notifier/store.go.
 package main
 
 import (
