@@ -3,12 +3,15 @@
 // goroutine holds the set of subscribers; handlers send it commands on
 // channels, as in gorilla/websocket's chat example.
 //
-// SAFE: only the owner goroutine can reach the set and the counts (they are
-// declared inside it), and it runs one command at a time. A reader
-// goroutine per connection notices when it ends and unregisters it; the
-// owner never waits for a subscriber: it offers each event on a bounded queue,
-// which a writer goroutine per connection empties, and drops a subscriber
-// whose queue is full. Prove it:
+// SAFE: the seed's design, fixed as its answer says and then some. A reader
+// goroutine per connection notices when it ends and unregisters it, instead
+// of waiting for a CloseNotify that never comes after the upgrade. And the
+// publisher never waits for a subscriber: the owner only offers
+// each one the event on a bounded queue, which a writer goroutine per
+// connection empties; a subscriber whose queue is full is dropped. Pings,
+// and read and write deadlines, find clients that vanished or stopped
+// reading. Only the owner can reach the set and the counts (they are
+// declared inside it), and it runs one command at a time. Prove it:
 //
 //	go test -race ./3_channel-commands/notifier
 //
