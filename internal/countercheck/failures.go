@@ -10,7 +10,7 @@ var (
 	// answered "ok": two requests read the same value and both wrote the
 	// next, as the naive store's unguarded read-check-write does when the
 	// runtime's map check does not kill it first. Reported by checkBurst.
-	CountShort = scenario.Marked("a count short of the increments answered", "lost updates", scenario.LostUpdates)
+	CountShort = scenario.Marked("a short count", "lost updates", scenario.LostUpdates)
 
 	// CountedApart is a counter served by several replicas, each with its
 	// own map: every increment is counted, but only by the replica that
