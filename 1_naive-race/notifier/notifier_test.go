@@ -22,16 +22,16 @@ func TestNotifierIsBroken(t *testing.T) {
 		// Every scenario ends with its subscribers gone, and the seed never
 		// notices that one has gone: CloseNotify does not fire after the
 		// upgrade, and nothing reads the connection.
-		"EveryEventToEverySubscriber":     {notifycheck.NeverRemoved, labtest.Leaked},
+		"EveryEventToEverySubscriber":     {notifycheck.NeverRemoved, labtest.LeakedGoroutines},
 		"DisconnectedSubscriberIsRemoved": {notifycheck.NeverRemoved},
 		"SilentSubscriberTimesOut":        {notifycheck.NeverRemoved},
 		"OversizedFrameEndsSubscriber":    {notifycheck.NeverRemoved},
-		"BadInputChangesNothing":          {notifycheck.NeverRemoved, labtest.Leaked},
+		"BadInputChangesNothing":          {notifycheck.NeverRemoved, labtest.LeakedGoroutines},
 		// A connection's goroutine whose write fails waits for the lock to
 		// delete its pipe, while the next publish holds it and waits to send
 		// on that pipe: every publish hangs. (When no publish comes at that
 		// moment, the subscribers that left are still counted at the end.)
-		"SubscribersComeAndGo": {scenario.HungRequest, notifycheck.NeverRemoved, labtest.Leaked},
+		"SubscribersComeAndGo": {scenario.HungRequest, notifycheck.NeverRemoved, labtest.LeakedGoroutines},
 		// Its goroutine blocks writing to a client that does not read, and
 		// the next publish waits for it, with the lock held.
 		"StalledSubscriberIsDropped": {scenario.HungRequest},

@@ -23,9 +23,9 @@ import (
 	"concurrencylab/internal/scenario"
 )
 
-// Leaked is goroutines left running when a scenario is over: goleak's
+// LeakedGoroutines is goroutines left running when a scenario is over: goleak's
 // report on loopback, or a synctest bubble's.
-var Leaked = scenario.InOutput("leaked goroutines",
+var LeakedGoroutines = scenario.InOutput("leaked goroutines",
 	`found unexpected goroutines|deadlock: main bubble goroutine has exited but blocked goroutines remain`, scenario.Leaked)
 
 // ExerciseEnv names the environment variable that turns on exercise mode:

@@ -42,11 +42,11 @@ const (
 	checkWait = 2 * time.Second
 )
 
-// Hung is a request that needs the mutex a panic left locked.
-var Hung = scenario.Marked("a hang after a panic", "hung", scenario.Hung)
+// HangAfterPanic is a request that needs the mutex a panic left locked.
+var HangAfterPanic = scenario.Marked("a hang after a panic", "hung", scenario.Hung)
 
-// Crashed is a server that exited on its poison.
-var Crashed = scenario.Marked("a crash on the poison", "crashed", scenario.Crashed)
+// CrashOnPoison is a server that exited on its poison.
+var CrashOnPoison = scenario.Marked("a crash on the poison", "crashed", scenario.Crashed)
 
 // HalfDone is an invariant a panic left broken.
 var HalfDone = scenario.Marked("a change half-done", "half-done", scenario.Broken)
@@ -78,7 +78,7 @@ func awaitExit(tg *scenario.Target, poison string) (string, error) {
 	if !tg.Process.AwaitExit(exitWait) {
 		return fmt.Sprintf("%s: still serving %v later", poison, exitWait), nil
 	}
-	return "", Crashed.Errorf("%s: %s", poison, childproc.CrashIn(tg.Process.Output()))
+	return "", CrashOnPoison.Errorf("%s: %s", poison, childproc.CrashIn(tg.Process.Output()))
 }
 
 // Deadlock loads the counter that the deadlock demo also serves, then sends
@@ -111,7 +111,7 @@ func Recoverer(ctx context.Context, tg *scenario.Target) (string, error) {
 func expectHang(ctx context.Context, tg *scenario.Target, path, poison string) (string, error) {
 	resp, err := tg.Get(ctx, path, hangWait)
 	if scenario.VerdictOf(err) == scenario.Hung {
-		return "", Hung.Errorf("after %s panicked under the lock (%s): GET %s got no answer in %v",
+		return "", HangAfterPanic.Errorf("after %s panicked under the lock (%s): GET %s got no answer in %v",
 			poison, recovered(tg), path, hangWait)
 	}
 	if err != nil {
