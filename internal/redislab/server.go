@@ -96,6 +96,10 @@ func (s *Server) Flush(ctx context.Context) error {
 
 func startEmbedded() (*Server, error) {
 	m := miniredis.NewMiniRedis()
+	// Keys expire as the clock runs, as in Redis: miniredis's default,
+	// for unit tests, is TTLs that never run down, and a lease kept in a
+	// key's expiry (5_redis/matchmaker) would never end.
+	m.ClockTTL(true)
 	if err := m.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("starting the embedded Redis: %w", err)
 	}
