@@ -1,59 +1,36 @@
--- join: dequeue-or-enqueue, for each of a batch of clients in turn, in one
--- step. Redis runs a script alone, with no other command between its
--- lines, so no two clients, on any replicas, can take the same peer, and
--- none can miss one.
+-- join: dequeue-or-enqueue, in one step. Redis runs a script alone, so no
+-- two clients, on any replicas, can take the same peer, and none can miss one.
 --
--- KEYS[1]  the queue: a list of entries "expires token id", first come first
--- KEYS[2]  the counts: a hash of requests, paired, timed_out, canceled
--- ARGV[1]  the key prefix, for a peer's match key and its replica's channel
---          (built here, as the peer is not known before: one Redis, not a
---          Redis Cluster)
--- ARGV[2]  now, in Unix milliseconds
--- ARGV[3]  how long, in milliseconds, a match outlives its waiter's lease
--- ARGV[4], ARGV[5]  the first client's entry, queued as it is if nobody
---          waits, and its id, for its peer's match; then the next client's...
---
--- Returns, for each client in order, {"paired", pair number, peer id} or
--- {"queued"}. A client queued by this batch and taken by a later client of
--- it is "paired" here too: it needs no match key and no wake-up.
+-- KEYS: the queue (a list of waiting clients' tokens), the counts (a hash)
+-- ARGV: the caller's token and id; the key prefix, for the peer's keys (one
+--       Redis, not a Cluster); how long, in ms, a waiter's lease and a
+--       match in a mailbox last (hardening.go)
+-- Returns the caller's match, "pair-number peer-id"; or false: queued.
 local queue, counts = KEYS[1], KEYS[2]
-local prefix, now, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local token, id, prefix, lease, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 
-local results = {}
-local ours = {} -- token -> index in results, of the clients this batch queued
-for i = 1, (#ARGV - 3) / 2 do
-  local entry, id = ARGV[2 + 2 * i], ARGV[3 + 2 * i]
-  redis.call('HINCRBY', counts, 'requests', 1)
-  while true do
-    local head = redis.call('LPOP', queue)
-    if not head then
-      redis.call('RPUSH', queue, entry)
-      results[i] = {'queued'}
-      ours[string.match(entry, '^%d+ (%S+) ')] = i
-      break
-    end
-    local expires, token, peer = string.match(head, '^(%d+) (%S+) (.*)$')
-    expires = tonumber(expires)
-    local matchKey = prefix .. 'match:' .. token
-    if expires < now then
-      -- A waiter whose lease ran out and who never left: its replica
-      -- died, or lost Redis as it left. Count it, and leave it a
-      -- tombstone (an empty match) in case it is still there to look.
-      redis.call('HINCRBY', counts, 'timed_out', 1)
-      redis.call('SET', matchKey, '', 'PX', grace)
-    else
-      local n = redis.call('HINCRBY', counts, 'paired', 1)
-      local mine = ours[token]
-      if mine then
-        results[mine] = {'paired', n, id}
-      else
-        local replica = string.match(token, '^([^:]+):')
-        redis.call('SET', matchKey, string.format('%d', n) .. ' ' .. id, 'PX', expires - now + grace)
-        redis.call('PUBLISH', prefix .. 'wake:' .. replica, token)
-      end
-      results[i] = {'paired', n, peer}
-      break
-    end
-  end
+-- send pushes a match into a client's mailbox, where its Join reads it.
+local function send(to, match)
+  redis.call('RPUSH', prefix .. 'match:' .. to, match)
+  redis.call('PEXPIRE', prefix .. 'match:' .. to, keep)
 end
-return results
+
+redis.call('HINCRBY', counts, 'requests', 1)
+while true do
+  local peer = redis.call('LPOP', queue)
+  if not peer then
+    redis.call('RPUSH', queue, token)
+    redis.call('SET', prefix .. 'waiter:' .. token, id, 'PX', lease)
+    return false
+  end
+  local peerID = redis.call('GET', prefix .. 'waiter:' .. peer)
+  if peerID then
+    redis.call('DEL', prefix .. 'waiter:' .. peer)
+    local n = redis.call('HINCRBY', counts, 'paired', 1)
+    send(peer, n .. ' ' .. id)
+    send(token, n .. ' ' .. peerID) -- a copy, if this reply is lost (hardening.go)
+    return n .. ' ' .. peerID
+  end
+  -- The peer's lease ran out (its replica died): counted, never handed out.
+  redis.call('HINCRBY', counts, 'timed_out', 1)
+end

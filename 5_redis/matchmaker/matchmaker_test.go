@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +35,7 @@ import (
 const runMainEnv = "MATCHMAKER_RUN_MAIN"
 
 // TestMain fails the package if any test leaves a goroutine behind: a
-// dispatcher never closed, a client never closed.
+// waiter never answered, a client never closed.
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) != "" {
 		main()
@@ -53,21 +55,13 @@ const (
 	quickOut = 300 * time.Millisecond // the pair timeout of the tests of timeouts
 )
 
-// newMatchmaker returns a replica's matchmaker on rs, closed when the test
-// ends.
+// newMatchmaker returns a replica's matchmaker on rs, its client closed
+// when the test ends.
 func newMatchmaker(t testing.TB, rs *redislab.Server) *Matchmaker {
 	t.Helper()
-	rdb := redis.NewClient(redislab.Options(rs.Addr))
-	m, err := New(t.Context(), rdb)
-	if err != nil {
-		rdb.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		m.Close()
-		rdb.Close()
-	})
-	return m
+	rdb := redis.NewClient(Options(rs.Addr))
+	t.Cleanup(func() { rdb.Close() })
+	return NewMatchmaker(rdb)
 }
 
 // replica is the factory of servers sharing rs, each a replica with a
@@ -174,69 +168,220 @@ func TestLoneClientTimesOut(t *testing.T) {
 
 // A waiter taken by a peer just as its context ends takes the match, as
 // it leaves: one outcome. The waiter is queued by the join script itself,
-// so that it does not see its wake-up before it leaves.
+// so that it does not read its mailbox before it leaves.
 func TestPairedAsItsContextEnds(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
 	m := newMatchmaker(t, labtest.Redis(t, redislab.Embedded))
 	ctx := t.Context()
 
-	w := m.newWaiter(ctx, "waiter")
-	require.False(t, queueDirectly(t, m, w, "waiter"))
+	w := queueDirectly(t, m, "waiter")
 	peer, err := m.Join(ctx, "peer")
 	require.NoError(t, err)
 	assert.Equal(t, matchapi.Match{Peer: "waiter", PairID: "1"}, peer)
 
 	ended, cancel := context.WithCancel(ctx)
 	cancel()
-	match, err := m.leave(ended, w)
-	require.NoError(t, err, "the waiter was taken, and must get its match")
+	match, taken, err := m.leave(ended, w)
+	require.NoError(t, err)
+	require.True(t, taken, "the waiter was taken, and must get its match")
 	assert.Equal(t, matchapi.Match{Peer: "peer", PairID: "1"}, match)
+	match, taken, err = m.leave(ended, w)
+	require.NoError(t, err)
+	assert.True(t, taken && match.Peer == "peer", "leave, run again as if its reply had been lost, finds the match again")
 	s, err := m.Stats(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, matchapi.Stats{Requests: 2, Paired: 1}, s)
 
 	// Another that leaves before a peer comes is counted, by why it left.
-	late := m.newWaiter(ctx, "late")
-	require.False(t, queueDirectly(t, m, late, "late"))
-	_, err = m.leave(ended, late)
+	late := queueDirectly(t, m, "late")
+	_, err = m.wait(ended, late)
 	assert.ErrorIs(t, err, context.Canceled)
 	s, err = m.Stats(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, matchapi.Stats{Requests: 3, Paired: 1, Canceled: 1}, s)
 }
 
-// queueDirectly runs the join script for w alone, as Join does, and reports
-// whether w was paired; w is not woken as Join's waiter would be.
-func queueDirectly(t *testing.T, m *Matchmaker, w *waiter, id string) (paired bool) {
+// queueDirectly runs the join script for a client id alone, as Join does,
+// requires that it was queued, and returns its waiter, which nobody waits
+// for: it reads its mailbox only if the test calls wait.
+func queueDirectly(t *testing.T, m *Matchmaker, id string) *waiter {
 	t.Helper()
-	j := m.joiner.join(w, id)
-	require.NoError(t, j.err)
-	return j.paired
+	w := &waiter{token: rand.Text(), id: id}
+	_, paired, err := m.dequeueOrEnqueue(w)
+	require.NoError(t, err)
+	require.False(t, paired, "%s was paired", id)
+	return w
 }
 
-// A queued client whose lease has run out (its replica died, say) is
-// swept out by the next join, counted as timed out, never handed out.
+// A queued client whose lease has run out (its replica died, and nobody
+// renews it) is swept out by the next join, counted as timed out, never
+// handed out.
 func TestExpiredWaiterIsSweptOut(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
-	m := newMatchmaker(t, labtest.Redis(t, redislab.Embedded))
+	rs := labtest.Redis(t, redislab.Embedded)
+	m := newMatchmaker(t, rs)
 	ctx := t.Context()
 
-	ghost := &waiter{token: m.replica + ":ghost"}
-	ghost.entry = newEntry(time.Now().Add(-time.Second), ghost.token, "ghost")
-	require.False(t, queueDirectly(t, m, ghost, "ghost"))
-	next := m.newWaiter(ctx, "next")
-	assert.False(t, queueDirectly(t, m, next, "next"), "paired with a client whose lease had run out")
+	ghost := queueDirectly(t, m, "ghost")
+	runOutLease(t, m, ghost)
+	queueDirectly(t, m, "next") // not paired with the ghost
 	s, err := m.Stats(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, matchapi.Stats{Requests: 2, TimedOut: 1, Waiting: 1}, s)
 
 	ended, cancel := context.WithTimeout(ctx, 0)
 	defer cancel()
-	_, err = m.leave(ended, ghost)
+	_, err = m.wait(ended, ghost)
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "the ghost, if it is still there, finds it was swept")
 	s, err = m.Stats(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, matchapi.Stats{Requests: 2, TimedOut: 1, Waiting: 1}, s, "counted once")
+}
+
+// runOutLease makes w's lease run out now, as it does leaseTTL after its
+// Join last renewed it.
+func runOutLease(t *testing.T, m *Matchmaker, w *waiter) {
+	t.Helper()
+	ctx := t.Context()
+	require.NoError(t, m.rdb.PExpire(ctx, waiterKey(w.token), time.Millisecond).Err())
+	gone, err := scenario.Await(ctx, wait, time.Millisecond, func() (bool, error) {
+		n, err := m.rdb.Exists(ctx, waiterKey(w.token)).Result()
+		return n == 0, err
+	})
+	require.NoError(t, err)
+	require.True(t, gone, "the lease did not run out")
+}
+
+// A waiter's lease runs leaseTTL from its last renewal, and once a peer has
+// taken it there is none to renew.
+func TestWaiterRenewsItsLease(t *testing.T) {
+	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
+	m := newMatchmaker(t, labtest.Redis(t, redislab.Embedded))
+	ctx := t.Context()
+
+	w := queueDirectly(t, m, "waiter")
+	require.NoError(t, m.rdb.PExpire(ctx, waiterKey(w.token), time.Second).Err()) // as if a while ago
+	renewed, err := m.renew(w)
+	require.NoError(t, err)
+	assert.True(t, renewed)
+	left, err := m.rdb.PTTL(ctx, waiterKey(w.token)).Result()
+	require.NoError(t, err)
+	assert.Greater(t, left, leaseTTL/2, "renewed for leaseTTL")
+
+	_, err = m.Join(ctx, "peer")
+	require.NoError(t, err)
+	renewed, err = m.renew(w)
+	require.NoError(t, err)
+	assert.False(t, renewed, "taken: no lease to renew")
+	match, err := m.wait(ctx, w)
+	require.NoError(t, err)
+	assert.Equal(t, "peer", match.Peer)
+}
+
+// A join whose reply is lost (Redis went away after it ran the script, or
+// before) is never answered with a 503 while a peer can get it in a 200:
+// the client finds out what the script did. This is the fault that made
+// TestRedisDownIs503 flaky, injected every time.
+func TestJoinReplyLost(t *testing.T) {
+	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
+	t.Run("queued", func(t *testing.T) {
+		t.Parallel()
+		rs := labtest.Redis(t, redislab.Embedded)
+		m1, m2 := newMatchmaker(t, rs), newMatchmaker(t, rs)
+		loseNextJoinReply(m1, true)
+		ctx := t.Context()
+
+		lostAnswer := joinAsync(ctx, m1, "lost")
+		require.NoError(t, awaitWaiting(ctx, m2, 1))
+		peer := answerOf(ctx, m2, "peer")
+		lost := <-lostAnswer
+		require.NoError(t, matchcheck.CheckPairs([]matchcheck.Joined{lost, peer}))
+		assert.True(t, lost.Paired() && peer.Paired(), "lost: %s; peer: %s", lost.Outcome(), peer.Outcome())
+		assertOnlyStatsLeft(t, m2, matchapi.Stats{Requests: 2, Paired: 1})
+	})
+	t.Run("paired", func(t *testing.T) {
+		t.Parallel()
+		rs := labtest.Redis(t, redislab.Embedded)
+		m1, m2 := newMatchmaker(t, rs), newMatchmaker(t, rs)
+		loseNextJoinReply(m1, true)
+		ctx := t.Context()
+
+		waiterAnswer := joinAsync(ctx, m2, "waiter")
+		require.NoError(t, awaitWaiting(ctx, m2, 1))
+		lost := answerOf(ctx, m1, "lost") // it took the waiter: its copy of the match tells it so
+		waiter := <-waiterAnswer
+		require.NoError(t, matchcheck.CheckPairs([]matchcheck.Joined{lost, waiter}))
+		assert.True(t, lost.Paired() && waiter.Paired(), "lost: %s; waiter: %s", lost.Outcome(), waiter.Outcome())
+		assertOnlyStatsLeft(t, m2, matchapi.Stats{Requests: 2, Paired: 1})
+	})
+	t.Run("never ran", func(t *testing.T) {
+		t.Parallel()
+		rs := labtest.Redis(t, redislab.Embedded)
+		m1, m2 := newMatchmaker(t, rs), newMatchmaker(t, rs)
+		loseNextJoinReply(m1, false)
+		ctx := t.Context()
+
+		_, err := m1.Join(ctx, "lost")
+		assert.ErrorIs(t, err, ErrLost, "neither queued nor paired: a 503")
+		firstAnswer := joinAsync(ctx, m2, "first")
+		require.NoError(t, awaitWaiting(ctx, m2, 1))
+		second := answerOf(ctx, m2, "second")
+		first := <-firstAnswer
+		assert.Equal(t, "second", first.Peer, "first: %s", first.Outcome())
+		assert.Equal(t, "first", second.Peer, "second: %s", second.Outcome())
+		assertOnlyStatsLeft(t, m2, matchapi.Stats{Requests: 2, Paired: 1})
+	})
+}
+
+// loseNextJoinReply makes the next join script that m sends fail as if
+// the connection broke before its reply came: after it ran in Redis, or,
+// if ran is false, before.
+func loseNextJoinReply(m *Matchmaker, ran bool) {
+	h := &loseJoinReply{ran: ran}
+	h.armed.Store(true)
+	m.rdb.AddHook(h)
+}
+
+type loseJoinReply struct {
+	ran   bool
+	armed atomic.Bool // until the one reply is lost
+}
+
+func (h *loseJoinReply) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *loseJoinReply) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *loseJoinReply) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		args := cmd.Args()
+		isJoin := len(args) > 1 && (args[1] == joinScript.Hash() || args[1] == joinLua)
+		if !isJoin || !h.armed.Load() {
+			return next(ctx, cmd)
+		}
+		if h.ran {
+			if err := next(ctx, cmd); redis.HasErrorPrefix(err, "NOSCRIPT") {
+				return err // it did not run: go-redis sends the script itself next
+			}
+		}
+		h.armed.Store(false)
+		err := io.ErrUnexpectedEOF // as a connection cut before the reply
+		cmd.SetErr(err)
+		return err
+	}
+}
+
+// assertOnlyStatsLeft asserts that m's Redis holds the counts want, and
+// nothing else: no client queued, no mailbox, no lease.
+func assertOnlyStatsLeft(t *testing.T, m *Matchmaker, want matchapi.Stats) {
+	t.Helper()
+	s, err := m.Stats(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, want, s)
+	keys, err := m.rdb.Keys(t.Context(), keyPrefix+"*").Result()
+	require.NoError(t, err)
+	assert.Equal(t, []string{statsKey}, keys)
 }
 
 // A waiter on one replica leaves at the moment a peer on another comes:
@@ -447,15 +592,15 @@ func BenchmarkPairsAcrossReplicas(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
 }
 
-// After Close, a Join is ErrClosed, which the handler answers with a 503;
-// a second Close is harmless.
+// After the server has closed its Redis client, as it does when it has shut
+// down, a Join is a 503 at once.
 func TestJoinAfterCloseIs503(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
-	m := newMatchmaker(t, labtest.Redis(t, redislab.Embedded))
-	m.Close()
-	m.Close()
+	rdb := redis.NewClient(Options(labtest.Redis(t, redislab.Embedded).Addr))
+	m := NewMatchmaker(rdb)
+	require.NoError(t, rdb.Close())
 	_, err := m.Join(t.Context(), "late")
-	assert.ErrorIs(t, err, ErrClosed)
+	assert.ErrorIs(t, err, redis.ErrClosed)
 	rec := httptest.NewRecorder()
 	matchapi.NewHandler(m, time.Minute).ServeHTTP(rec, httptest.NewRequest("GET", "/?id=late", nil))
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,9 +40,10 @@ type Server struct {
 
 	note string // why this kind, where Auto chose it
 
-	mini *miniredis.Miniredis // Embedded
-	cmd  *exec.Cmd            // Real: the running child, nil while stopped
-	exit chan struct{}        // Real: closed when cmd has exited
+	mini      *miniredis.Miniredis // Embedded
+	stopClock func()               // Embedded: stops runClock and waits for it; Close calls it
+	cmd       *exec.Cmd            // Real: the running child, nil while stopped
+	exit      chan struct{}        // Real: closed when cmd has exited
 }
 
 // Start starts a Redis of the kind asked for (Auto picks), or, for
@@ -96,14 +98,38 @@ func (s *Server) Flush(ctx context.Context) error {
 
 func startEmbedded() (*Server, error) {
 	m := miniredis.NewMiniRedis()
-	// Keys expire as the clock runs, as in Redis: miniredis's default,
-	// for unit tests, is TTLs that never run down, and a lease kept in a
-	// key's expiry (5_redis/matchmaker) would never end.
-	m.ClockTTL(true)
 	if err := m.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("starting the embedded Redis: %w", err)
 	}
-	return &Server{Addr: m.Addr(), Kind: Embedded, mini: m}, nil
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go runClock(m, stop, stopped)
+	var once sync.Once
+	stopClock := func() { once.Do(func() { close(stop); <-stopped }) }
+	return &Server{Addr: m.Addr(), Kind: Embedded, mini: m, stopClock: stopClock}, nil
+}
+
+// ttlTick is how often the embedded Redis's keys expire.
+const ttlTick = 50 * time.Millisecond
+
+// runClock makes the keys of m expire as the clock runs, as in Redis, every
+// ttlTick, until stop is closed; then it closes stopped. miniredis's TTLs
+// run down only when told to, which suits unit tests, but a lease kept in
+// a key's expiry (5_redis/matchmaker) would never end. (Its ClockTTL does
+// the same on every command, sorting every key each time.)
+func runClock(m *miniredis.Miniredis, stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
+	tick := time.NewTicker(ttlTick)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case now := <-tick.C:
+			m.FastForward(now.Sub(last))
+			last = now
+		case <-stop:
+			return
+		}
+	}
 }
 
 func startReal(ctx context.Context) (*Server, error) {
@@ -172,6 +198,11 @@ func (s *Server) Stop() error {
 func (s *Server) Restart(ctx context.Context) error {
 	switch s.Kind {
 	case Embedded:
+		// miniredis's Close cancels its context for good, and after a
+		// Restart a blocking command (BLPOP) returns no reply at all: its
+		// client hangs until its read times out. A new context, while no
+		// connection is served, makes it block and answer as before.
+		s.mini.Ctx, s.mini.CtxCancel = context.WithCancel(context.Background())
 		return s.mini.Restart()
 	case Real:
 		return s.run(ctx)
@@ -183,6 +214,7 @@ func (s *Server) Restart(ctx context.Context) error {
 func (s *Server) Close() {
 	switch s.Kind {
 	case Embedded:
+		s.stopClock()
 		s.mini.Close()
 	case Real:
 		s.kill()
