@@ -1,10 +1,7 @@
 -- join: dequeue-or-enqueue, in one step. Redis runs a script alone, so no
 -- two clients, on any replicas, can take the same peer, and none can miss one.
---
--- KEYS: the queue (a list of waiting clients' tokens), the counts (a hash)
--- ARGV: the caller's token and id; the key prefix, for the peer's keys (one
---       Redis, not a Cluster); how long, in ms, a waiter's lease and a
---       match in a mailbox last (hardening.go)
+-- KEYS: the queue, the counts. ARGV: the caller's token and id; the key prefix
+-- (for the peer's keys); the lease and a match's lifetime, in ms (hardening.go).
 -- Returns the caller's match, "pair-number peer-id"; or false: queued.
 local queue, counts = KEYS[1], KEYS[2]
 local token, id, prefix, lease, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]

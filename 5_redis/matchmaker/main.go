@@ -13,13 +13,12 @@ import (
 	"concurrencylab/internal/server"
 )
 
-// poolSize is how many connections to Redis a replica may open. Each
-// waiting client holds one, blocked in BLPOP on its mailbox: go-redis's
-// default, ten per CPU, would keep the 21st waiter of a 2-CPU replica
-// waiting for a connection. (Redis takes 10,000 clients by default.)
+// poolSize is how many connections to Redis a replica may open: each waiting
+// client holds one, in BLPOP (go-redis's default is ten per CPU; Redis takes
+// 10,000 clients).
 const poolSize = 1000
 
-// Options are redislab's client options, with room for every waiting client.
+// Options are redislab's client options, with room for the waiting clients.
 func Options(addr string) *redis.Options {
 	opts := redislab.Options(addr)
 	opts.PoolSize = poolSize

@@ -1,3 +1,23 @@
+// Command matchmaker pairs clients two by two, as the other versions do (see
+// internal/matchapi), and its replicas share one queue: the waiting clients
+// and the counts live in Redis, so alice sent to replica 1 and bob sent to
+// replica 2 are a pair, and /stats on replica 3 counts them.
+//
+// SAFE: dequeue-or-enqueue is one Lua script (join.lua), which Redis runs
+// alone, so no two clients, on any replicas, can take the same peer and none
+// can miss one; the counts change in the same scripts, so /stats balances.
+// A waiter learns its peer through Redis: the client that takes it pushes
+// the match into the waiter's mailbox, a list it waits on with BLPOP. One
+// that gives up leaves in a script (leave.lua) that takes it off the queue
+// or finds that a peer took it first: one outcome for every client. What
+// production adds (a replica that dies, a Redis that fails: a 503, never a
+// wrong 200) is in hardening.go. Prove it, or hammer three replicas of it:
+//
+//	go test -race ./5_redis/matchmaker
+//	go run ./loadtest/cluster 5_redis/matchmaker
+//
+// Compare with the mutex version: diff 2_mutex/matchmaker 5_redis/matchmaker
+// (the critical section moves into Redis, the channel becomes a mailbox).
 package main
 
 import (
@@ -15,9 +35,7 @@ import (
 	"concurrencylab/internal/matchapi"
 )
 
-// Matchmaker is one replica's side of the queue. It has no state of its own
-// to guard: the queue and the counts are in Redis, which runs one script at
-// a time.
+// Matchmaker is one replica's side of the queue: it has no state to guard.
 type Matchmaker struct {
 	rdb *redis.Client // the caller's, made with Options; safe for concurrent use
 }
@@ -36,7 +54,6 @@ type waiter struct {
 //	matchmaker:waiter:TOKEN  string: a waiting client's id, while its lease lasts
 //	matchmaker:match:TOKEN   list: a client's mailbox, where the peer that
 //	                         takes it pushes the match, "pair-number peer-id"
-//	matchmaker:wake:TOKEN    list: where a client's Join pushes when its ctx ends
 const (
 	keyPrefix = "matchmaker:"
 	queueKey  = keyPrefix + "queue"
@@ -45,7 +62,6 @@ const (
 
 func waiterKey(token string) string  { return keyPrefix + "waiter:" + token }
 func mailboxKey(token string) string { return keyPrefix + "match:" + token }
-func wakeKey(token string) string    { return keyPrefix + "wake:" + token }
 
 var (
 	//go:embed join.lua
@@ -65,13 +81,13 @@ func (m *Matchmaker) Join(ctx context.Context, id string) (matchapi.Match, error
 	w := &waiter{token: rand.Text(), id: id}
 	match, paired, err := m.dequeueOrEnqueue(w)
 	switch {
-	case err != nil && !mayHaveRun(err):
-		return matchapi.Match{}, err // Redis never saw it
+	case err != nil:
+		return m.recover(ctx, w, err) // the script may have run (hardening.go)
 	case paired:
 		m.dropCopy(w)
 		return match, nil
 	}
-	return m.wait(ctx, w) // queued; or, if err, it may have been: wait finds out
+	return m.wait(ctx, w)
 }
 
 // dequeueOrEnqueue is the one critical section, moved to where the state
@@ -87,69 +103,45 @@ func (m *Matchmaker) dequeueOrEnqueue(w *waiter) (match matchapi.Match, paired b
 	return parseMatch(reply), err == nil, err
 }
 
-// wait waits for a peer to take w: it blocks in BLPOP on w's mailbox, where
-// the peer pushes the match, and on its wake-up list, where wake pushes
-// once ctx has ended; then w leaves. Between two BLPOPs w renews its lease,
-// and if Redis fails, it tries again (hardening.go).
+// wait waits in BLPOP for a peer to push w's match into its mailbox; once
+// ctx has ended, w leaves. BLPOP returns every renewEvery, for w to see ctx
+// and renew its lease, and at once when ctx ends (wake, hardening.go).
 func (m *Matchmaker) wait(ctx context.Context, w *waiter) (matchapi.Match, error) {
 	defer context.AfterFunc(ctx, func() { m.wake(w) })()
 	for {
-		began := time.Now()
-		match, taken, err := m.receive(ctx, w)
-		stay := err == nil && !taken && ctx.Err() == nil
-		if stay {
-			stay, err = m.renew(w) // false: its lease is gone; leave finds why
-		}
-		if err == nil && !taken && !stay {
-			match, taken, err = m.leave(ctx, w)
-			if err == nil && !taken {
-				return matchapi.Match{}, cmp.Or(ctx.Err(), ErrLost)
-			}
-		}
-		if taken {
-			return match, nil
-		}
-		if err := w.pause(began, err); err != nil {
+		var reply []string // nil if nothing came
+		err := w.retry(func() (err error) {
+			reply, err = m.rdb.BLPop(context.Background(), renewEvery, mailboxKey(w.token), wakeKey(w.token)).Result()
+			return err
+		})
+		switch {
+		case err != nil:
 			return matchapi.Match{}, cmp.Or(ctx.Err(), err)
+		case reply != nil && reply[0] == mailboxKey(w.token):
+			return parseMatch(reply[1]), nil
+		case ctx.Err() != nil || !m.renew(w): // a lease gone: leave finds why
+			return m.leave(ctx, w)
 		}
 	}
 }
 
-// receive takes w's match from its mailbox: it waits for one until ctx
-// ends, or for renewEvery. taken is false if none came.
-func (m *Matchmaker) receive(ctx context.Context, w *waiter) (match matchapi.Match, taken bool, err error) {
-	if ctx.Err() != nil {
-		return matchapi.Match{}, false, nil
-	}
-	reply, err := m.rdb.BLPop(context.Background(), renewEvery, mailboxKey(w.token), wakeKey(w.token)).Result()
-	if err != nil || reply[0] != mailboxKey(w.token) {
-		return matchapi.Match{}, false, ignoreNil(err) // nil: none came, or it was woken
-	}
-	return parseMatch(reply[1]), true, nil
-}
-
-// wake wakes w's Join from its BLPOP: ctx has ended.
-func (m *Matchmaker) wake(w *waiter) {
-	m.rdb.TxPipelined(context.Background(), func(tx redis.Pipeliner) error {
-		tx.RPush(context.Background(), wakeKey(w.token), "ctx ended")
-		tx.PExpire(context.Background(), wakeKey(w.token), leaseTTL) // if w has gone
-		return nil
-	})
-}
-
-// leave runs leave.lua for w: it takes w off the queue, counted by why its
-// wait ended, or finds that a peer took w first, and returns that match.
-func (m *Matchmaker) leave(ctx context.Context, w *waiter) (match matchapi.Match, taken bool, err error) {
+// leave runs leave.lua for w, whose wait has ended: it takes w off the
+// queue, counted by why, or finds that a peer took w first: its match.
+func (m *Matchmaker) leave(ctx context.Context, w *waiter) (matchapi.Match, error) {
 	why := "canceled"
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		why = "timed_out"
 	}
 	keys := []string{queueKey, statsKey, waiterKey(w.token), mailboxKey(w.token)}
-	reply, err := leaveScript.Run(context.Background(), m.rdb, keys, w.token, why).Text()
-	if err != nil || reply == "left" {
-		return matchapi.Match{}, false, ignoreNil(err) // nil: neither left nor taken
+	var reply string
+	err := w.retry(func() (err error) {
+		reply, err = leaveScript.Run(context.Background(), m.rdb, keys, w.token, why).Text()
+		return err
+	})
+	if err != nil || reply == "" || reply == "left" { // "": neither left nor taken
+		return matchapi.Match{}, cmp.Or(ctx.Err(), err, ErrLost)
 	}
-	return parseMatch(reply), true, nil
+	return parseMatch(reply), nil
 }
 
 // Stats reads the counts and the queue's length in one MULTI/EXEC
@@ -173,12 +165,4 @@ func (m *Matchmaker) Stats(ctx context.Context) (matchapi.Stats, error) {
 func parseMatch(s string) matchapi.Match {
 	n, peer, _ := strings.Cut(s, " ")
 	return matchapi.Match{Peer: peer, PairID: n}
-}
-
-// ignoreNil is err, but nil for redis.Nil: Redis's answer that there was nothing.
-func ignoreNil(err error) error {
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	return err
 }
