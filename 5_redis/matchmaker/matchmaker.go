@@ -11,7 +11,8 @@
 // that gives up leaves in a script (leave.lua) that takes it off the queue
 // or finds that a peer took it first: one outcome for every client. What
 // production adds (a replica that dies, a Redis that fails: a 503, never a
-// wrong 200) is in hardening.go. Prove it, or hammer three replicas of it:
+// wrong 200) is in hardening.go. Prove it; or serve it from three replicas
+// behind a proxy on :8000, with a Redis, and load it (go tool hey):
 //
 //	go test -race ./5_redis/matchmaker
 //	go run ./loadtest/cluster 5_redis/matchmaker

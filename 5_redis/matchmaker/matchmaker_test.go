@@ -587,6 +587,23 @@ func BenchmarkPairsAcrossReplicas(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
 }
 
+// BenchmarkJoinScript measures one join script, the one step every client
+// takes, on each kind of Redis (the embedded one, and with -tags lab a real
+// redis-server): half of them queue, half pair. The embedded Redis builds a
+// Lua interpreter for every script it runs.
+func BenchmarkJoinScript(b *testing.B) {
+	for _, kind := range redisKinds {
+		b.Run(kind, func(b *testing.B) {
+			m := newMatchmaker(b, labtest.Redis(b, kind))
+			for b.Loop() {
+				if _, _, err := m.dequeueOrEnqueue(&waiter{token: rand.Text(), id: "client"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // After the server has closed its Redis client, as it does when it has shut
 // down, a Join is a 503 at once.
 func TestJoinAfterCloseIs503(t *testing.T) {
