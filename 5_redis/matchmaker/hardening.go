@@ -19,7 +19,7 @@ import (
 //     and counts as timed out, a queued client whose lease has run out.
 //   - Redis can fail after it ran a script and before its reply came back.
 //     No script is sent twice (it would count twice): the client finds out
-//     what its join did (recover), and a waiter whose command failed tries
+//     what its join did (settle), and a waiter whose command failed tries
 //     again (retry) until it has its answer, or until its lease has surely
 //     run out: then no join can hand it out any more.
 //   - A waiter whose ctx ends is woken at once (wake), not at its BLPOP's
@@ -46,10 +46,10 @@ const (
 // out while it could not reach Redis, or Redis lost it (restarted empty).
 var ErrLost = errors.New("this client's place in the queue is gone (did Redis restart?)")
 
-// recover finds out what w's join did, when it failed with err: nothing,
+// settle finds out what w's join did, when it failed with err: nothing,
 // if Redis never saw it (a 503); or w is queued, and waits; or it is not,
 // and leave finds its match (the copy join.lua left), or nothing (a 503).
-func (m *Matchmaker) recover(ctx context.Context, w *waiter, err error) (matchapi.Match, error) {
+func (m *Matchmaker) settle(ctx context.Context, w *waiter, err error) (matchapi.Match, error) {
 	switch {
 	case !mayHaveRun(err):
 		return matchapi.Match{}, err

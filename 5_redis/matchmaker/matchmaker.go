@@ -83,7 +83,7 @@ func (m *Matchmaker) Join(ctx context.Context, id string) (matchapi.Match, error
 	match, paired, err := m.dequeueOrEnqueue(w)
 	switch {
 	case err != nil:
-		return m.recover(ctx, w, err) // the script may have run (hardening.go)
+		return m.settle(ctx, w, err) // the script may have run (hardening.go)
 	case paired:
 		m.dropCopy(w)
 		return match, nil
