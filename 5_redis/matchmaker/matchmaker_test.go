@@ -73,14 +73,9 @@ func replica(rs *redislab.Server, pairTimeout time.Duration) labtest.Factory {
 	}
 }
 
+// TestMatchmaker runs the suite against three replicas sharing one Redis;
+// the lab's own tests run it against one server too (oneserver_test.go).
 func TestMatchmaker(t *testing.T) {
-	t.Run("one server", func(t *testing.T) {
-		labtest.RunAgainst(t, matchcheck.Subject.Scenarios, func(t *testing.T, needs scenario.Needs) *scenario.Target {
-			rs := labtest.Redis(t, redislab.Embedded)
-			srv := replica(rs, matchapi.DefaultPairTimeout)(t)
-			return labtest.Loopback(t, srv, needs&scenario.HTTP2 != 0)
-		})
-	})
 	for _, kind := range redisKinds {
 		t.Run("3 replicas on "+kind, func(t *testing.T) {
 			labtest.RunAgainst(t, matchcheck.Subject.Scenarios, func(t *testing.T, _ scenario.Needs) *scenario.Target {
