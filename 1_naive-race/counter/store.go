@@ -11,8 +11,7 @@
 //	go tool hey -n 20000 -c 200 "http://127.0.0.1:8000/inc?name=i"
 //	kill %1    # if it survived: stops go run and the server with it
 //
-// Compare with the fix, which adds a mutex and nothing else:
-// diff 1_naive-race/counter 2_mutex/counter.
+// The fix adds a mutex and nothing else: diff 1_naive-race/counter 2_mutex/counter.
 package main
 
 import (
