@@ -84,3 +84,91 @@ func TestProxyNeedsAReplica(t *testing.T) {
 	_, err := NewProxy(nil)
 	assert.Error(t, err)
 }
+
+// TestProxyStreams: an answer of unknown length reaches the client piece by
+// piece, each as the replica flushes it, not when it ends.
+func TestProxyStreams(t *testing.T) {
+	next := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first\n")
+		http.NewResponseController(w).Flush()
+		<-next
+		io.WriteString(w, "second\n")
+	}))
+	t.Cleanup(srv.Close)
+	p, err := NewProxy([]string{srv.URL})
+	require.NoError(t, err)
+	front := httptest.NewServer(p)
+	t.Cleanup(front.Close)
+	t.Cleanup(p.CloseIdleConnections)
+
+	resp, err := http.Get(front.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, "1", resp.Header.Get(ReplicaHeader))
+	line := make([]byte, len("first\n"))
+	_, err = io.ReadFull(resp.Body, line) // before the replica goes on
+	require.NoError(t, err)
+	assert.Equal(t, "first\n", string(line))
+	close(next)
+	rest, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "second\n", string(rest))
+}
+
+// TestProxyConnectionHeaders: the headers for one connection stay on it, in
+// both directions; the others pass.
+func TestProxyConnectionHeaders(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Empty(t, r.Header.Get("X-Hop"))
+		assert.Empty(t, r.Header.Get("Keep-Alive"))
+		assert.Equal(t, "yes", r.Header.Get("X-End"))
+		w.Header().Set("Connection", "X-Back")
+		w.Header().Set("X-Back", "hop")
+		w.Header().Set("X-Answer", "yes")
+	}))
+	t.Cleanup(srv.Close)
+	p, err := NewProxy([]string{srv.URL})
+	require.NoError(t, err)
+	front := httptest.NewServer(p)
+	t.Cleanup(front.Close)
+	t.Cleanup(p.CloseIdleConnections)
+
+	req, err := http.NewRequest("GET", front.URL, nil)
+	require.NoError(t, err)
+	req.Header.Set("Connection", "X-Hop")
+	req.Header.Set("X-Hop", "hop")
+	req.Header.Set("Keep-Alive", "timeout=5")
+	req.Header.Set("X-End", "yes")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("X-Back"))
+	assert.Equal(t, "yes", resp.Header.Get("X-Answer"))
+}
+
+// TestProxyBadGateway: a replica that takes the request and fails, or no
+// replica at all, is a 502.
+func TestProxyBadGateway(t *testing.T) {
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if assert.NoError(t, err) {
+			conn.Close() // no answer at all
+		}
+	}))
+	t.Cleanup(broken.Close)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	for name, url := range map[string]string{"broken": broken.URL, "down": down.URL} {
+		p, err := NewProxy([]string{url})
+		require.NoError(t, err)
+		front := httptest.NewServer(p)
+		resp, err := http.Post(front.URL, "text/plain", strings.NewReader("x"))
+		require.NoError(t, err, name)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadGateway, resp.StatusCode, name)
+		front.Close()
+		p.CloseIdleConnections()
+	}
+}
