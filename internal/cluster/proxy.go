@@ -12,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -31,10 +33,22 @@ const maxRetryBody = 1 << 20
 // is skipped: the request goes to the next one, which is safe because the
 // dead replica never saw it. Any other failure is the client's 502.
 // Websocket upgrades pass through.
+//
+// A plain request is forwarded by hand over an http.Transport: the proxy
+// is in every request of the harness's replica rows, and
+// httputil.ReverseProxy's generality (a clone of every request, of its
+// headers and URL, the 1xx and X-Forwarded machinery) was most of its own
+// cost. Upgrades, rare and long, go through a ReverseProxy.
 type Proxy struct {
-	replicas []*url.URL
-	next     atomic.Uint64 // the count of requests sent: picks the next replica
-	rp       *httputil.ReverseProxy
+	replicas  []replica
+	next      atomic.Uint64 // the count of requests sent: picks the next replica
+	transport *http.Transport
+	upgrades  *httputil.ReverseProxy
+}
+
+type replica struct {
+	scheme, host string
+	name         []string // its ReplicaHeader: {"1"}, {"2"}...
 }
 
 // NewProxy returns a proxy in front of the replicas at these base URLs.
@@ -42,46 +56,79 @@ func NewProxy(replicas []string) (*Proxy, error) {
 	if len(replicas) == 0 {
 		return nil, errors.New("a proxy needs at least one replica")
 	}
-	p := &Proxy{}
-	for _, r := range replicas {
+	p := &Proxy{transport: transport()}
+	for i, r := range replicas {
 		u, err := url.Parse(r)
 		if err != nil {
 			return nil, fmt.Errorf("replica %q: %w", r, err)
 		}
-		p.replicas = append(p.replicas, u)
+		p.replicas = append(p.replicas, replica{u.Scheme, u.Host, []string{strconv.Itoa(i + 1)}})
 	}
-	p.rp = &httputil.ReverseProxy{
+	p.upgrades = &httputil.ReverseProxy{
 		// The replica is picked in RoundTrip, where a refused one can be
 		// skipped; Rewrite only keeps the client's own Host and X-Forwarded
 		// headers, so a same-origin check on a replica still passes.
 		Rewrite: func(r *httputil.ProxyRequest) {
-			r.Out.URL.Scheme, r.Out.URL.Host = p.replicas[0].Scheme, p.replicas[0].Host
+			r.Out.URL.Scheme, r.Out.URL.Host = p.replicas[0].scheme, p.replicas[0].host
 			r.Out.Host = r.In.Host
 			r.SetXForwarded()
 		},
-		Transport: &roundRobin{proxy: p, base: transport()},
-		// FlushInterval is left at 0: an answer is written whole, in as
-		// few writes as it takes, and ReverseProxy itself streams one of
-		// unknown length at once. Websockets are copied apart.
-		BufferPool: buffers{},
+		Transport: roundTripper(p.roundTrip),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			http.Error(w, "proxy: no replica answered: "+err.Error(), http.StatusBadGateway)
+			badGateway(w, err)
 		},
 	}
 	return p, nil
 }
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Upgrade") != "" {
+		p.upgrades.ServeHTTP(w, r)
+		return
+	}
 	if err := keepBody(r); err != nil {
 		http.Error(w, "proxy: reading the body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	p.rp.ServeHTTP(w, r)
+	// The request goes on as it came, with the client's own Host; only
+	// its headers for this one connection stay behind. The server is done
+	// with r's headers, so they are edited in place.
+	out := r.WithContext(r.Context())
+	u := *r.URL
+	out.URL, out.RequestURI, out.Close = &u, "", false
+	removeHopHeaders(out.Header)
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = []string{""} // not Go's own
+	}
+	resp, err := p.roundTrip(out)
+	if err != nil {
+		badGateway(w, err)
+		return
+	}
+	defer resp.Body.Close()
+	removeHopHeaders(resp.Header)
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	// An answer of unknown length may be a stream: each piece goes to the
+	// client as it comes, as ReverseProxy does. Others are written whole.
+	if err := copyBody(w, resp.Body, resp.ContentLength < 0); err != nil {
+		panic(http.ErrAbortHandler) // the client must not take half an answer for all of it
+	}
+	for k, v := range resp.Trailer {
+		h[http.TrailerPrefix+k] = v
+	}
+}
+
+func badGateway(w http.ResponseWriter, err error) {
+	http.Error(w, "proxy: no replica answered: "+err.Error(), http.StatusBadGateway)
 }
 
 // CloseIdleConnections closes the proxy's idle connections to the replicas.
 func (p *Proxy) CloseIdleConnections() {
-	p.rp.Transport.(*roundRobin).base.CloseIdleConnections()
+	p.transport.CloseIdleConnections()
 }
 
 // maxIdlePerReplica is how many idle connections the proxy keeps to each
@@ -95,44 +142,33 @@ func transport() *http.Transport {
 	t.Proxy = nil // the replicas are on loopback: never through an HTTP_PROXY
 	t.MaxIdleConns = 0
 	t.MaxIdleConnsPerHost = maxIdlePerReplica
+	// The client's own Accept-Encoding goes through; the proxy neither
+	// asks for gzip nor unzips.
+	t.DisableCompression = true
 	return t
 }
 
-// copyBufferSize is the size of the buffers the proxy copies bodies with,
-// as ReverseProxy's own.
-const copyBufferSize = 32 << 10
-
-// buffers is the proxy's pool of copy buffers: without one, ReverseProxy
-// allocates and zeroes 32 KB for every request.
-type buffers struct{}
-
-var bufferPool = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
-
-func (buffers) Get() []byte  { return bufferPool.Get().(*[copyBufferSize]byte)[:] }
-func (buffers) Put(b []byte) { bufferPool.Put((*[copyBufferSize]byte)(b)) }
-
-// roundRobin is the proxy's transport: it sends each request to the next
-// replica, and on to the one after if a replica refuses the connection.
-type roundRobin struct {
-	proxy *Proxy
-	base  *http.Transport
-}
-
-func (t *roundRobin) RoundTrip(req *http.Request) (*http.Response, error) {
-	replicas := t.proxy.replicas
-	first := int(t.proxy.next.Add(1)-1) % len(replicas)
+// roundTrip sends out to the next replica in turn, and on to the one after
+// while a replica refuses the connection. The answer names its replica.
+func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
+	first := p.next.Add(1) - 1
 	var err error
-	for i := range replicas {
-		n := (first + i) % len(replicas)
-		out := req.Clone(req.Context())
-		out.URL.Scheme, out.URL.Host = replicas[n].Scheme, replicas[n].Host
-		if req.GetBody != nil {
-			out.Body, _ = req.GetBody()
+	for i := range p.replicas {
+		r := &p.replicas[(first+uint64(i))%uint64(len(p.replicas))]
+		if i > 0 { // the last try is spent: a new request, body and all
+			prev := out
+			out = prev.WithContext(prev.Context())
+			u := *prev.URL
+			out.URL = &u
+			if prev.GetBody != nil {
+				out.Body, _ = prev.GetBody()
+			}
 		}
+		out.URL.Scheme, out.URL.Host = r.scheme, r.host
 		var resp *http.Response
-		resp, err = t.base.RoundTrip(out)
+		resp, err = p.transport.RoundTrip(out)
 		if err == nil {
-			resp.Header.Set(ReplicaHeader, strconv.Itoa(n+1))
+			resp.Header[ReplicaHeader] = r.name
 			return resp, nil
 		}
 		if !refused(err) {
@@ -142,10 +178,67 @@ func (t *roundRobin) RoundTrip(req *http.Request) (*http.Response, error) {
 	return nil, err
 }
 
-// keepBody reads a small request body into memory, so that RoundTrip can
-// send it again to another replica (ReverseProxy's clone of the request
-// keeps GetBody); a body over maxRetryBody, or of unknown length, is sent
-// once.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// hopHeaders are the headers for one connection only, which a proxy does
+// not pass on (RFC 9110 7.6.1), as ReverseProxy's.
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+func removeHopHeaders(h http.Header) {
+	for _, f := range h["Connection"] {
+		for sf := range strings.SplitSeq(f, ",") {
+			if sf = textproto.TrimString(sf); sf != "" {
+				h.Del(sf)
+			}
+		}
+	}
+	for _, k := range hopHeaders {
+		delete(h, k)
+	}
+}
+
+// copyBufferSize is the size of the buffers the proxy copies bodies with,
+// as ReverseProxy's own.
+const copyBufferSize = 32 << 10
+
+var bufferPool = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
+
+// copyBody copies an answer's body to the client, flushing after each
+// piece if flush.
+func copyBody(w http.ResponseWriter, body io.Reader, flush bool) error {
+	buf := bufferPool.Get().(*[copyBufferSize]byte)
+	defer bufferPool.Put(buf)
+	rc := http.NewResponseController(w)
+	if flush {
+		rc.Flush() // the headers, even if the body is slow to come
+	}
+	for {
+		n, err := body.Read(buf[:])
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			if flush {
+				rc.Flush()
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// keepBody reads a small request body into memory, so that roundTrip can
+// send it again to another replica; a body over maxRetryBody, or of
+// unknown length, is sent once.
 func keepBody(req *http.Request) error {
 	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil {
 		return nil
