@@ -3,8 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
 	"os/exec"
 	"slices"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"concurrencylab/internal/childproc"
-	"concurrencylab/internal/server"
 )
 
 // DefaultReplicas is how many replicas a cluster runs unless told.
@@ -37,6 +34,9 @@ type Config struct {
 	Replicas int      // how many; 0 means DefaultReplicas
 	// Addr is where the proxy listens: "" picks a free 127.0.0.1 port.
 	Addr string
+	// Balancer is the kind of load balancer in front (StartBalancer's):
+	// Auto, HAProxy or Embedded.
+	Balancer string
 	// Verbose makes the proxy log every request.
 	Verbose bool
 }
@@ -46,11 +46,9 @@ type Config struct {
 type Cluster struct {
 	URL      string               // the proxy's base URL: what clients use
 	Replicas []*childproc.Process // each replica, its own URL in URL
+	Balancer *Balancer            // the proxy: which it is, in its String
 
-	proxy  *Proxy
-	cancel context.CancelFunc // stops the proxy's server
-	served chan error         // the proxy's server's result
-	once   sync.Once
+	once sync.Once
 }
 
 // Start starts cfg.Replicas replicas of cfg.Command, each on a free port, and
@@ -83,30 +81,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 		urls = append(urls, c.Replicas[i].URL)
 	}
-	proxy, err := NewProxy(urls)
+	b, err := StartBalancer(ctx, cfg.Balancer, cfg.Addr, urls, cfg.Verbose)
 	if err != nil {
 		c.stopReplicas()
 		return nil, err
 	}
-	addr := cfg.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		c.stopReplicas()
-		return nil, fmt.Errorf("proxy: %w", err)
-	}
-	c.proxy, c.URL = proxy, "http://"+ln.Addr().String()
-	srvCtx, cancel := context.WithCancel(context.Background())
-	c.cancel, c.served = cancel, make(chan error, 1)
-	logger := slog.New(slog.DiscardHandler) // the cluster command says where it listens
-	if cfg.Verbose {
-		logger = slog.Default()
-	}
-	go func() {
-		c.served <- server.Serve(srvCtx, ln, server.Config{Verbose: cfg.Verbose, Logger: logger}, proxy)
-	}()
+	c.Balancer, c.URL = b, b.URL
 	return c, nil
 }
 
@@ -130,9 +110,7 @@ func (c *Cluster) Stop(wait time.Duration) bool {
 		// matchmaker's clients) at once, which lets the proxy's own
 		// graceful shutdown finish.
 		clean = c.each(func(p *childproc.Process) bool { return !p.Running() || p.Stop(wait) })
-		c.cancel()
-		<-c.served
-		c.proxy.CloseIdleConnections()
+		c.Balancer.Close()
 	})
 	return clean
 }

@@ -16,8 +16,11 @@
 //
 // Redis is a redis-server started as a child where one is on PATH, the one
 // at -redis host:port if given, or else an embedded Redis-compatible server
-// in this process (miniredis); one line says which. Each answer through the
-// proxy names its replica in the Lab-Replica header.
+// in this process (miniredis); one line says which. The load balancer is
+// haproxy, started as a child, where it is on PATH, or else the lab's own Go
+// proxy in this process (-lb haproxy|embedded chooses); one line says
+// which. Each answer through it names its replica in the Lab-Replica
+// header.
 package main
 
 import (
@@ -58,6 +61,7 @@ type options struct {
 	addr     string // the proxy's
 	redis    string // a Redis already running, or "" to start one
 	embedded bool   // the embedded Redis even if redis-server is installed
+	lb       string // the load balancer's kind: cluster.Auto, HAProxy or Embedded
 	race     bool
 	verbose  bool
 }
@@ -70,6 +74,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8000", "where the proxy listens")
 	fs.StringVar(&o.redis, "redis", "", "a Redis already running (host:port); by default one is started")
 	fs.BoolVar(&o.embedded, "embedded", false, "use the embedded Redis even where redis-server is installed")
+	fs.StringVar(&o.lb, "lb", "auto", cluster.BalancerFlagHelp)
 	fs.BoolVar(&o.race, "race", false, "build the replicas with the race detector (it sees nothing across processes)")
 	fs.BoolVar(&o.verbose, "v", false, "log every request the proxy passes")
 	fs.Usage = func() {
@@ -89,7 +94,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if o.replicas < 1 {
 		return o, fmt.Errorf("-replicas %d: at least one", o.replicas)
 	}
-	return o, nil
+	var err error
+	o.lb, err = cluster.CheckBalancer(o.lb)
+	return o, err
 }
 
 func run(args []string, stdout io.Writer) error {
@@ -125,7 +132,7 @@ func run(args []string, stdout io.Writer) error {
 		replicaArgs = append([]string{"-redis", rs.Addr}, replicaArgs...)
 	}
 	c, err := cluster.Start(ctx, cluster.Config{
-		Command: []string{bin}, Args: replicaArgs, Replicas: o.replicas, Addr: o.addr, Verbose: o.verbose,
+		Command: []string{bin}, Args: replicaArgs, Replicas: o.replicas, Addr: o.addr, Balancer: o.lb, Verbose: o.verbose,
 	})
 	if err != nil {
 		return err
@@ -133,6 +140,7 @@ func run(args []string, stdout io.Writer) error {
 	for i, url := range c.ReplicaURLs() {
 		fmt.Fprintf(stdout, "replica %d: %s\n", i+1, url)
 	}
+	fmt.Fprintln(stdout, c.Balancer)
 	fmt.Fprintf(stdout, "proxy:     %s, round robin over the %d replicas of %s\n", c.URL, o.replicas, o.pkg)
 	fmt.Fprintln(stdout, "Ctrl-C stops them all.")
 
