@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"concurrencylab/internal/cluster"
 	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/redislab"
@@ -28,6 +29,10 @@ func TestMain(m *testing.M) {
 // which needs nothing installed, and under the lab's own tests (-tags lab)
 // a real redis-server too (redisserver_test.go).
 var redisKinds = []string{redislab.Embedded}
+
+// lbKinds are the load balancers the replicas run behind: the lab's own Go
+// proxy, and under the lab's own tests haproxy too (haproxy_test.go).
+var lbKinds = []string{cluster.Embedded}
 
 // on returns a factory of servers whose /inc increments as inc says, all
 // sharing the Redis at rs: one server, or each replica of a cluster.
@@ -54,10 +59,11 @@ func alone(inc string) func(t *testing.T, _ scenario.Needs) *scenario.Target {
 	}
 }
 
-// replicas is three servers behind a proxy, on a fresh Redis of kind.
-func replicas(kind, inc string) func(t *testing.T, _ scenario.Needs) *scenario.Target {
+// replicas is three servers behind a load balancer of kind lb, on a fresh
+// Redis of kind.
+func replicas(kind, lb, inc string) func(t *testing.T, _ scenario.Needs) *scenario.Target {
 	return func(t *testing.T, _ scenario.Needs) *scenario.Target {
-		return lighter(labtest.Replicas(t, 3, on(labtest.Redis(t, kind), inc)))
+		return lighter(labtest.Replicas(t, 3, lb, on(labtest.Redis(t, kind), inc)))
 	}
 }
 
@@ -74,14 +80,16 @@ func TestCounter(t *testing.T) {
 	t.Run("script/one server", func(t *testing.T) {
 		labtest.RunAgainst(t, countercheck.Subject.Scenarios, alone(Script))
 	})
-	for _, kind := range redisKinds {
-		t.Run("script/3 replicas on "+kind, func(t *testing.T) {
-			labtest.RunAgainst(t, countercheck.Subject.Scenarios, replicas(kind, Script))
+	for kind, lb := range labtest.Kinds(redisKinds, lbKinds) {
+		t.Run("script/3 replicas on "+kind+labtest.Behind(lb), func(t *testing.T) {
+			labtest.RunAgainst(t, countercheck.Subject.Scenarios, replicas(kind, lb, Script))
 		})
 	}
-	t.Run("watch/3 replicas", func(t *testing.T) {
-		labtest.RunAgainst(t, countercheck.Subject.Scenarios, replicas(redislab.Embedded, Watch))
-	})
+	for _, lb := range lbKinds {
+		t.Run("watch/3 replicas"+labtest.Behind(lb), func(t *testing.T) {
+			labtest.RunAgainst(t, countercheck.Subject.Scenarios, replicas(redislab.Embedded, lb, Watch))
+		})
+	}
 }
 
 // TestGetSetLosesUpdates proves that -inc getset loses increments under
@@ -91,10 +99,11 @@ func TestCounter(t *testing.T) {
 // (docs/exercises/replicas.md) it must pass instead.
 func TestGetSetLosesUpdates(t *testing.T) {
 	sc, _ := countercheck.Subject.Scenario("ConcurrentIncrementsAreExact")
-	for name, newTarget := range map[string]func(*testing.T, scenario.Needs) *scenario.Target{
-		"one server": alone(GetSet),
-		"3 replicas": replicas(redislab.Embedded, GetSet),
-	} {
+	targets := map[string]func(*testing.T, scenario.Needs) *scenario.Target{"one server": alone(GetSet)}
+	for _, lb := range lbKinds {
+		targets["3 replicas"+labtest.Behind(lb)] = replicas(redislab.Embedded, lb, GetSet)
+	}
+	for name, newTarget := range targets {
 		t.Run(name, func(t *testing.T) {
 			labtest.ExpectFailure(t, func(t *testing.T) {
 				require.NoError(t, sc.Run(t.Context(), newTarget(t, 0)))
@@ -106,7 +115,13 @@ func TestGetSetLosesUpdates(t *testing.T) {
 // TestWatchCountsRetries checks that the optimistic increments' retries
 // are where a learner can see them: /debug/vars, through any replica.
 func TestWatchCountsRetries(t *testing.T) {
-	tg := replicas(redislab.Embedded, Watch)(t, 0)
+	for _, lb := range lbKinds {
+		t.Run(lb, func(t *testing.T) { watchCountsRetries(t, lb) })
+	}
+}
+
+func watchCountsRetries(t *testing.T, lb string) {
+	tg := replicas(redislab.Embedded, lb, Watch)(t, 0)
 	b, count := tg.Load.Spec("/inc?name=i")
 	_, err := scenario.SendAll(t.Context(), tg, b, count)
 	require.NoError(t, err)
@@ -137,10 +152,10 @@ func TestRedisUnreachableAtStart(t *testing.T) {
 // never a wrong 200; when it is back, the counter serves again, and on the
 // embedded Redis, which keeps its data, nothing acknowledged is lost.
 func TestRedisStoppedMidRun(t *testing.T) {
-	for _, kind := range redisKinds {
-		t.Run(kind, func(t *testing.T) {
+	for kind, lb := range labtest.Kinds(redisKinds, lbKinds) {
+		t.Run(kind+labtest.Behind(lb), func(t *testing.T) {
 			rs := labtest.Redis(t, kind)
-			tg := labtest.Replicas(t, 3, on(rs, Script))
+			tg := labtest.Replicas(t, 3, lb, on(rs, Script))
 			c := countercheck.NewClient(tg, scenario.AnswerWait)
 			ctx := t.Context()
 			for range 5 {

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"concurrencylab/internal/cluster"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/matchapi"
 	"concurrencylab/internal/matchcheck"
@@ -48,6 +49,10 @@ func TestMain(m *testing.M) {
 // which needs nothing installed, and under the lab's own tests (-tags lab)
 // a real redis-server too (redisserver_test.go).
 var redisKinds = []string{redislab.Embedded}
+
+// lbKinds are the load balancers the replicas run behind: the lab's own Go
+// proxy, and under the lab's own tests haproxy too (haproxy_test.go).
+var lbKinds = []string{cluster.Embedded}
 
 // Bounds of the tests' waits; each is far beyond what a pass needs.
 const (
@@ -76,10 +81,10 @@ func replica(rs *redislab.Server, pairTimeout time.Duration) labtest.Factory {
 // TestMatchmaker runs the suite against three replicas sharing one Redis;
 // the lab's own tests run it against one server too (oneserver_test.go).
 func TestMatchmaker(t *testing.T) {
-	for _, kind := range redisKinds {
-		t.Run("3 replicas on "+kind, func(t *testing.T) {
+	for kind, lb := range labtest.Kinds(redisKinds, lbKinds) {
+		t.Run("3 replicas on "+kind+labtest.Behind(lb), func(t *testing.T) {
 			labtest.RunAgainst(t, matchcheck.Subject.Scenarios, func(t *testing.T, _ scenario.Needs) *scenario.Target {
-				return labtest.Replicas(t, 3, replica(labtest.Redis(t, kind), matchapi.DefaultPairTimeout))
+				return labtest.Replicas(t, 3, lb, replica(labtest.Redis(t, kind), matchapi.DefaultPairTimeout))
 			})
 		})
 	}
@@ -98,10 +103,10 @@ func replicaClients(tg *scenario.Target) []*matchcheck.Client {
 // /stats on replica 3 counts them.
 func TestPairAcrossReplicas(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
-	for _, kind := range redisKinds {
-		t.Run(kind, func(t *testing.T) {
+	for kind, lb := range labtest.Kinds(redisKinds, lbKinds) {
+		t.Run(kind+labtest.Behind(lb), func(t *testing.T) {
 			t.Parallel()
-			tg := labtest.Replicas(t, 3, replica(labtest.Redis(t, kind), matchapi.DefaultPairTimeout))
+			tg := labtest.Replicas(t, 3, lb, replica(labtest.Redis(t, kind), matchapi.DefaultPairTimeout))
 			r := replicaClients(tg)
 			ctx := t.Context()
 
@@ -128,10 +133,10 @@ func TestPairAcrossReplicas(t *testing.T) {
 // replica counts it; it is never handed out afterwards.
 func TestLoneClientTimesOut(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
-	for _, kind := range redisKinds {
-		t.Run(kind, func(t *testing.T) {
+	for kind, lb := range labtest.Kinds(redisKinds, lbKinds) {
+		t.Run(kind+labtest.Behind(lb), func(t *testing.T) {
 			t.Parallel()
-			tg := labtest.Replicas(t, 3, replica(labtest.Redis(t, kind), quickOut))
+			tg := labtest.Replicas(t, 3, lb, replica(labtest.Redis(t, kind), quickOut))
 			r := replicaClients(tg)
 			ctx := t.Context()
 
@@ -539,7 +544,16 @@ const loadClients = 200
 // symmetrically, and /stats balances.
 func TestLoadAcrossReplicas(t *testing.T) {
 	t.Parallel() // light, unlike TestMatchmaker, which runs alone first
-	tg := labtest.Replicas(t, 3, replica(labtest.Redis(t, redislab.Embedded), matchapi.DefaultPairTimeout))
+	for _, lb := range lbKinds {
+		t.Run(lb, func(t *testing.T) {
+			t.Parallel()
+			loadAcrossReplicas(t, lb)
+		})
+	}
+}
+
+func loadAcrossReplicas(t *testing.T, lb string) {
+	tg := labtest.Replicas(t, 3, lb, replica(labtest.Redis(t, redislab.Embedded), matchapi.DefaultPairTimeout))
 	c := matchcheck.NewClient(tg, wait)
 	c.JoinWait = wait
 	results := make([]matchcheck.Joined, loadClients)
@@ -562,7 +576,7 @@ func TestLoadAcrossReplicas(t *testing.T) {
 // clients at once, each joining again as soon as it is paired.
 func BenchmarkPairsAcrossReplicas(b *testing.B) {
 	const clients = 64
-	tg := labtest.Replicas(b, 3, replica(labtest.Redis(b, redislab.Embedded), matchapi.DefaultPairTimeout))
+	tg := labtest.Replicas(b, 3, cluster.Embedded, replica(labtest.Redis(b, redislab.Embedded), matchapi.DefaultPairTimeout))
 	c := matchcheck.NewClient(tg, wait)
 	var joinsLeft atomic.Int64 // two per pair; a client takes one before each join
 	joinsLeft.Store(2 * int64(b.N))

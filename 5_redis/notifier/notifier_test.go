@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"concurrencylab/internal/cluster"
 	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/notifyapi"
 	"concurrencylab/internal/notifycheck"
@@ -34,6 +35,10 @@ func TestMain(m *testing.M) {
 // which needs nothing installed, and under the lab's own tests (-tags lab)
 // a real redis-server too (redisserver_test.go).
 var redisKinds = []string{redislab.Embedded}
+
+// lbKinds are the load balancers the replicas run behind: the lab's own Go
+// proxy, and under the lab's own tests haproxy too (haproxy_test.go).
+var lbKinds = []string{cluster.Embedded}
 
 // Bounds of a test's waits: generous, since they are not delays.
 const (
@@ -73,11 +78,11 @@ func TestNotifier(t *testing.T) {
 			return labtest.Loopback(t, factory(rs)(t), needs&scenario.HTTP2 != 0)
 		})
 	})
-	for _, kind := range redisKinds {
-		t.Run("3 replicas on "+kind, func(t *testing.T) {
+	for kind, lb := range labtest.Kinds(redisKinds, lbKinds) {
+		t.Run("3 replicas on "+kind+labtest.Behind(lb), func(t *testing.T) {
 			t.Parallel()
 			labtest.RunAgainst(t, notifycheck.Subject.Scenarios, func(t *testing.T, _ scenario.Needs) *scenario.Target {
-				return labtest.Replicas(t, 3, factory(labtest.Redis(t, kind)))
+				return labtest.Replicas(t, 3, lb, factory(labtest.Redis(t, kind)))
 			})
 		})
 	}
@@ -113,10 +118,10 @@ func awaitSubscribers(t *testing.T, c *notifycheck.Client, n int64) {
 }
 
 func TestAcrossReplicas(t *testing.T) {
-	for _, kind := range redisKinds {
-		t.Run(kind, func(t *testing.T) {
+	for kind, lb := range labtest.Kinds(redisKinds, lbKinds) {
+		t.Run(kind+labtest.Behind(lb), func(t *testing.T) {
 			t.Parallel()
-			cs := replicaClients(t, labtest.Replicas(t, 3, factory(labtest.Redis(t, kind))))
+			cs := replicaClients(t, labtest.Replicas(t, 3, lb, factory(labtest.Redis(t, kind))))
 
 			t.Run("a change on replica 3 reaches a subscriber on replica 1", func(t *testing.T) {
 				sub := subscribe(t, cs[0])
@@ -204,12 +209,12 @@ func TestAcrossReplicas(t *testing.T) {
 // comes then; once Redis is back, each replica subscribes again, and a new
 // subscriber on either receives the changes made on both.
 func TestRedisGoesAway(t *testing.T) {
-	for _, kind := range redisKinds {
-		t.Run(kind, func(t *testing.T) {
+	for kind, lb := range labtest.Kinds(redisKinds, lbKinds) {
+		t.Run(kind+labtest.Behind(lb), func(t *testing.T) {
 			t.Parallel()
 			rs := labtest.Redis(t, kind)
 			var replicas []*Replica // in the order of tg.Replicas: Replicas calls the factory in turn
-			tg := labtest.Replicas(t, 2, func(t testing.TB) labtest.Server {
+			tg := labtest.Replicas(t, 2, lb, func(t testing.TB) labtest.Server {
 				r := newReplica(t, rs)
 				replicas = append(replicas, r)
 				return labtest.Server{Handler: r, Shutdown: r.Shutdown}

@@ -1,6 +1,9 @@
 package labtest
 
 import (
+	"context"
+	"iter"
+	"net/http"
 	"os"
 	"os/exec"
 	"testing"
@@ -11,11 +14,18 @@ import (
 )
 
 // Replicas serves n fresh servers from newServer, each on a loopback port
-// of its own, behind a round-robin cluster.Proxy, and returns the proxy as
-// the target, with each server's own URL in Replicas. In one process, each
+// of its own, behind a round-robin load balancer of kind lb (a cluster
+// kind: cluster.Embedded, the lab's Proxy in this process, or
+// cluster.HAProxy, a haproxy child), and returns the balancer as the
+// target, with each server's own URL in Replicas. In one process, each
 // replica still has its own state, as a separate process would: its own
-// store from its own factory call.
-func Replicas(t testing.TB, n int, newServer Factory) *scenario.Target {
+// store from its own factory call. Where lb is HAProxy and haproxy is not
+// installed, the test is skipped, saying how to install it; in CI
+// (CI=true) that is a failure instead.
+func Replicas(t testing.TB, n int, lb string, newServer Factory) *scenario.Target {
+	if lb == cluster.HAProxy {
+		NeedCommand(t, "haproxy", "apt-get install haproxy")
+	}
 	var urls []string
 	var shutdowns []func()
 	for range n {
@@ -25,11 +35,6 @@ func Replicas(t testing.TB, n int, newServer Factory) *scenario.Target {
 			shutdowns = append(shutdowns, srv.Shutdown)
 		}
 	}
-	proxy, err := cluster.NewProxy(urls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.CloseIdleConnections)
 	var shutdown func()
 	if len(shutdowns) > 0 {
 		shutdown = func() {
@@ -38,9 +43,54 @@ func Replicas(t testing.TB, n int, newServer Factory) *scenario.Target {
 			}
 		}
 	}
-	tg := Loopback(t, Server{Handler: proxy, Shutdown: shutdown}, false)
-	tg.Replicas = urls
+	if lb == cluster.Embedded {
+		proxy, err := cluster.NewProxy(urls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(proxy.CloseIdleConnections)
+		tg := Loopback(t, Server{Handler: proxy, Shutdown: shutdown}, false)
+		tg.Replicas = urls
+		return tg
+	}
+	b, err := cluster.StartBalancer(context.Background(), lb, "", urls, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: maxConns}, Timeout: clientTimeout}
+	// Before the replicas' own cleanups (t.Cleanup's are last in, first
+	// out): the test is over, and nothing waits for an answer.
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		b.Close()
+	})
+	tg := &scenario.Target{URL: b.URL, Client: client, Shutdown: shutdown, Replicas: urls}
+	tg.Load = newLoad(tg)
 	return tg
+}
+
+// Kinds yields every Redis kind with every load balancer kind, for the
+// tests of replicas that run on each pair.
+func Kinds(redisKinds, lbKinds []string) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for _, kind := range redisKinds {
+			for _, lb := range lbKinds {
+				if !yield(kind, lb) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Behind is a test's name's words for its load balancer: "" for the
+// embedded one, as the names were before there was a choice, and
+// " behind haproxy".
+func Behind(lb string) string {
+	if lb == cluster.Embedded {
+		return ""
+	}
+	return " behind " + lb
 }
 
 // Redis starts a fresh Redis of kind for the test and stops it when the
