@@ -168,10 +168,11 @@ func deploy(ctx context.Context, v version, bin string, opts options, l loader, 
 		}
 		args = append([]string{"-redis", rs.Addr}, args...)
 	}
-	c, err := cluster.Start(ctx, cluster.Config{Command: []string{bin}, Args: args, Env: env, Replicas: v.replicas})
+	c, err := cluster.Start(ctx, cluster.Config{Command: []string{bin}, Args: args, Env: env, Replicas: v.replicas, Balancer: opts.lb})
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	opts.balancer.saw(c.Balancer.Name())
 	tg, load := newTarget(c.URL, nil, c, l, opts, shape)
 	tg.Replicas, load.replicas = c.ReplicaURLs(), true
 	return c, tg, load, nil

@@ -39,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"concurrencylab/internal/cluster"
 	"concurrencylab/internal/doctor"
 	"concurrencylab/internal/gobuild"
 	"concurrencylab/internal/redislab"
@@ -67,6 +68,8 @@ type options struct {
 	redisAddr            string        // a Redis already running, for the 5_redis rows
 	embeddedRedis        bool          // the embedded Redis even where redis-server is installed
 	replicas             bool          // run the rows of replicas behind a proxy too
+	lb                   string        // the load balancer in front of them: a cluster kind
+	balancer             *balancerSeen // which one they ran behind, for the ×3 line
 	redis                *sharedRedis  // the run's Redis
 	web                  string        // serve the live page at this address
 	stderr               io.Writer     // for -v
@@ -94,6 +97,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.redisAddr, "redis", "", "a Redis already running (host:port) for the versions that keep their state there; by default the harness starts redis-server if it is installed, or an embedded one")
 	fs.BoolVar(&o.replicas, "replicas", true, "run the rows of three replicas behind a proxy (×3) too; -replicas=false leaves them out")
 	fs.BoolVar(&o.embeddedRedis, "embedded-redis", false, "use the embedded Redis (miniredis) even where redis-server is installed")
+	fs.StringVar(&o.lb, "lb", "auto", "for the ×3 rows, "+cluster.BalancerFlagHelp)
 	fs.StringVar(&o.web, "web", "", "serve a live page of the run at this address (-web alone: "+defaultWebAddr+"), for a projector; it stays up after the run until Ctrl-C")
 	fs.BoolVar(&o.warm, "warm", false, "only fill the build cache, for a room of learners: compile every test binary with -race and build the servers the harness runs; runs nothing")
 	fs.StringVar(&o.cmd, "cmd", "", "judge the server this command starts (run by sh; {port} in it becomes a free 127.0.0.1 port), by -subject's contract")
@@ -106,6 +110,11 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	o.subjects, o.strategies = splitList(*subject), splitList(*strategy)
 	o.redis = &sharedRedis{kind: redislab.Auto}
+	o.balancer = &balancerSeen{}
+	var err error
+	if o.lb, err = cluster.CheckBalancer(o.lb); err != nil {
+		return o, err
+	}
 	switch {
 	case o.redisAddr != "":
 		o.redis = &sharedRedis{kind: redislab.External, addr: o.redisAddr}
@@ -221,6 +230,9 @@ type runReport struct {
 	Results []result      `json:"results"`
 	Wall    time.Duration `json:"wall_ns"`
 	Redis   string        `json:"redis,omitempty"` // the Redis of the replica rows, if any ran
+	// Balancer is the load balancer the replica rows ran behind, if any
+	// ran: "HAProxy 2.6.12" or "the lab's Go proxy".
+	Balancer string `json:"balancer,omitempty"`
 	// RedisBenchmark is redis-benchmark's INCR rate on that Redis, in a
 	// run without -race where it is installed.
 	RedisBenchmark string        `json:"redis_benchmark,omitempty"`
@@ -303,6 +315,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			rep.RedisBenchmark = benchmarkRedis(ctx, rs.Addr)
 		}
 		rep.Redis = o.redis.close()
+		rep.Balancer = o.balancer.String()
 		rep.ReplicaCosts = replicaCosts(rep.Results)
 	}
 	obs.status("")

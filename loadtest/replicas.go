@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -89,4 +90,42 @@ func benchmarkRedis(ctx context.Context, addr string) string {
 		return "redis-benchmark -t incr failed: " + strings.TrimSpace(lastLine(string(out)))
 	}
 	return fmt.Sprintf("redis-benchmark -t incr -c 200 on the same Redis: %s INCR/s (the store's own limit, with no HTTP in the way)", strings.Split(m[1], ".")[0])
+}
+
+// balancerSeen is the load balancer that a run's rows of replicas ran
+// behind: the first one's name ("HAProxy 2.6.12"), for the ×3 line. Every
+// row asks for the same kind (-lb).
+type balancerSeen struct {
+	mu   sync.Mutex // guards name
+	name string
+}
+
+func (b *balancerSeen) saw(name string) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.name == "" {
+		b.name = name
+	}
+}
+
+// String is the name, or "" if no row of replicas ran.
+func (b *balancerSeen) String() string {
+	if b == nil {
+		return ""
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.name
+}
+
+// behind is ", HAProxy 2.6.12": which load balancer the run's replica
+// rows ran behind, for the ×3 line; "" if it does not know.
+func behind(rep runReport) string {
+	if rep.Balancer == "" {
+		return ""
+	}
+	return ", " + rep.Balancer
 }

@@ -40,8 +40,12 @@ func writeReport(path string, rep runReport) error {
 	fmt.Fprintf(&b, "way its seed says, and `4_panic-safety` shows what a panic does. Requests per second are the\n")
 	fmt.Fprintf(&b, "median over the bursts, ± half their range; × baseline is the same over the no-op server's median\n")
 	fmt.Fprintf(&b, "in this run, with the lowest and highest burst.\n\n")
-	if rep.Redis != "" {
-		fmt.Fprintf(&b, "A strategy marked ×3 ran as three replicas behind a round-robin proxy (`go run ./loadtest/cluster`).\n%s.\n\n", rep.Redis)
+	if rep.Balancer != "" || rep.Redis != "" {
+		fmt.Fprintf(&b, "A strategy marked ×3 ran as three replicas behind a round-robin proxy%s (`go run ./loadtest/cluster`).\n", behind(rep))
+		if rep.Redis != "" {
+			fmt.Fprintf(&b, "%s.\n", rep.Redis)
+		}
+		fmt.Fprintln(&b)
 	}
 	if lines := describeCosts(rep.ReplicaCosts); len(lines) > 0 && !rep.Race {
 		fmt.Fprintf(&b, "Beyond one process, on the same load (the mutex ×3 against the mutex is the proxy hop and three processes\nsharing the cores; a shared store against the mutex ×3 is what keeping the state elsewhere costs on top):\n\n")

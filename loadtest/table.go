@@ -95,8 +95,12 @@ func printTable(w io.Writer, rep runReport, width int) {
 	}
 	fmt.Fprintf(w, "\n%d versions in %v. ✓: the verdict the lab declares (the naive versions fail on purpose).\n",
 		len(rep.Results), rep.Wall.Round(100*time.Millisecond))
-	if rep.Redis != "" {
-		fmt.Fprintf(w, "×3: three replicas behind a round-robin proxy. %s.\n", rep.Redis)
+	if rep.Balancer != "" || rep.Redis != "" {
+		line := "×3: three replicas behind a round-robin proxy" + behind(rep) + "."
+		if rep.Redis != "" {
+			line += " " + rep.Redis + "."
+		}
+		fmt.Fprintln(w, line)
 	}
 	if lines := describeCosts(rep.ReplicaCosts); len(lines) > 0 && !rep.Race {
 		fmt.Fprintf(w, "Beyond one process, on the same load: %s.\n", strings.Join(lines, "; "))

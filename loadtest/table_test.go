@@ -104,3 +104,21 @@ func TestTableFitsTheTerminal(t *testing.T) {
 		}
 	})
 }
+
+// TestTableNamesTheBalancer: the ×3 line says which load balancer the
+// replicas ran behind, and which Redis, where each is known.
+func TestTableNamesTheBalancer(t *testing.T) {
+	for _, c := range []struct{ balancer, redis, want string }{
+		{"HAProxy 2.6.12", "Redis: redis-server on 127.0.0.1:6379, a child process with no persistence",
+			"×3: three replicas behind a round-robin proxy, HAProxy 2.6.12. Redis: redis-server on 127.0.0.1:6379, a child process with no persistence.\n"},
+		{"the lab's Go proxy", "", "×3: three replicas behind a round-robin proxy, the lab's Go proxy.\n"},
+		{"", "Redis: the one already running on 127.0.0.1:6379",
+			"×3: three replicas behind a round-robin proxy. Redis: the one already running on 127.0.0.1:6379.\n"},
+	} {
+		rep := tableReport()
+		rep.Balancer, rep.Redis = c.balancer, c.redis
+		var b bytes.Buffer
+		printTable(&b, rep, 0)
+		assert.Contains(t, b.String(), c.want)
+	}
+}
