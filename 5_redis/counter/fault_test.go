@@ -36,7 +36,7 @@ func TestReplicaKilledMidLoad(t *testing.T) {
 
 func replicaKilledMidLoad(t *testing.T, lb string) {
 	if lb == cluster.HAProxy {
-		labtest.NeedCommand(t, "haproxy", "apt-get install haproxy")
+		labtest.NeedHAProxy(t)
 	}
 	// redis-server where it is installed, else the embedded one:
 	// the fault is the replica's, whichever Redis it uses.

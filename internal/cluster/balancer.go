@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os/exec"
 
 	"concurrencylab/internal/server"
 )
 
 // Kinds of load balancer, chosen in this order unless asked for by name.
 const (
-	Auto     = ""         // HAProxy if haproxy is on PATH, else Embedded
+	Auto     = ""         // HAProxy if haproxy is installed (HAProxyPath), else Embedded
 	HAProxy  = "haproxy"  // Debian's haproxy, a child process (haproxy.go)
 	Embedded = "embedded" // the lab's own Proxy, in this process
 )
@@ -61,7 +60,7 @@ func StartBalancer(ctx context.Context, kind, addr string, replicas []string, ve
 	}
 	switch kind {
 	case Auto:
-		if _, err := exec.LookPath("haproxy"); err == nil {
+		if _, err := HAProxyPath(); err == nil {
 			return startHAProxy(ctx, addr, replicas, verbose)
 		}
 		b, err := startEmbedded(addr, replicas, verbose)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -24,7 +23,7 @@ var balancerKinds = []string{Embedded, HAProxy}
 // (CI=true), as labtest.NeedCommand does (which imports this package).
 func needHAProxy(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("haproxy"); err == nil {
+	if _, err := HAProxyPath(); err == nil {
 		return
 	}
 	if os.Getenv("CI") == "true" {

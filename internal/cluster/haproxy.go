@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -118,6 +119,20 @@ func caseHeaders() []string {
 	return lines
 }
 
+// HAProxyPath is where haproxy is installed: on PATH, or where Debian
+// puts it, /usr/sbin, which a user's PATH often leaves out.
+func HAProxyPath() (string, error) {
+	if path, err := exec.LookPath("haproxy"); err == nil {
+		return path, nil
+	}
+	for _, path := range []string{"/usr/sbin/haproxy", "/usr/local/sbin/haproxy"} {
+		if _, err := exec.LookPath(path); err == nil { // an executable file
+			return path, nil
+		}
+	}
+	return "", errors.New("haproxy is not installed (apt-get install haproxy)")
+}
+
 // haproxyChild is a haproxy the lab started.
 type haproxyChild struct {
 	version string // "HAProxy 2.6.12"
@@ -129,6 +144,10 @@ type haproxyChild struct {
 // master process, so the pid is haproxy's own) on addr, in front of the
 // replicas, and waits until it answers.
 func startHAProxy(ctx context.Context, addr string, replicas []string, verbose bool) (*Balancer, error) {
+	path, err := HAProxyPath()
+	if err != nil {
+		return nil, err
+	}
 	version, err := haproxyVersion()
 	if err != nil {
 		return nil, err
@@ -173,7 +192,7 @@ func startHAProxy(ctx context.Context, addr string, replicas []string, verbose b
 		return nil, err
 	}
 	defer f.Close() // haproxy has its own once started
-	cmd := exec.Command("haproxy", "-db", "-f", cfg)
+	cmd := exec.Command(path, "-db", "-f", cfg)
 	cmd.ExtraFiles = []*os.File{f} // fd 3
 	if verbose {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.Stderr) // fd 4
@@ -212,7 +231,11 @@ func (h *haproxyChild) stop() {
 
 // haproxyVersion is "HAProxy 2.6.12", from haproxy -v, asked once.
 var haproxyVersion = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("haproxy", "-v").CombinedOutput()
+	path, err := HAProxyPath()
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command(path, "-v").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("haproxy -v: %v: %s", err, strings.TrimSpace(string(out)))
 	}

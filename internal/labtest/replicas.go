@@ -24,7 +24,7 @@ import (
 // (CI=true) that is a failure instead.
 func Replicas(t testing.TB, n int, lb string, newServer Factory) *scenario.Target {
 	if lb == cluster.HAProxy {
-		NeedCommand(t, "haproxy", "apt-get install haproxy")
+		NeedHAProxy(t)
 	}
 	var urls []string
 	var shutdowns []func()
@@ -108,6 +108,15 @@ func Redis(t testing.TB, kind string) *redislab.Server {
 	}
 	t.Cleanup(rs.Close)
 	return rs
+}
+
+// NeedHAProxy is NeedCommand for haproxy, which Debian puts in /usr/sbin,
+// off many a user's PATH: where cluster.HAProxyPath finds it.
+func NeedHAProxy(t testing.TB) {
+	t.Helper()
+	if _, err := cluster.HAProxyPath(); err != nil {
+		NeedCommand(t, "haproxy", "apt-get install haproxy")
+	}
 }
 
 // NeedCommand skips t, saying how to install it, if the command name is not
