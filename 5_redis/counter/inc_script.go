@@ -30,7 +30,9 @@ const (
 )
 
 func (s *Store) incScript(ctx context.Context, key string) error {
-	got, err := incScript.Run(ctx, s.rdb, []string{key}).Int()
+	// incScript.Run(ctx, s.rdb, []string{key}).Int(), in one round trip with
+	// any other increments waiting at the same time (inc_batch.go).
+	got, err := s.batcher.run(ctx, key)
 	if err != nil {
 		return err
 	}
