@@ -5,7 +5,9 @@
 package cluster
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ReplicaHeader names, in every answer through the proxy, the replica that
@@ -49,6 +52,9 @@ type Proxy struct {
 type replica struct {
 	scheme, host string
 	name         []string // its ReplicaHeader: {"1"}, {"2"}...
+
+	mu   sync.Mutex // guards idle
+	idle []*backend // its keep-alive connections not in use
 }
 
 // NewProxy returns a proxy in front of the replicas at these base URLs.
@@ -62,7 +68,7 @@ func NewProxy(replicas []string) (*Proxy, error) {
 		if err != nil {
 			return nil, fmt.Errorf("replica %q: %w", r, err)
 		}
-		p.replicas = append(p.replicas, replica{u.Scheme, u.Host, []string{strconv.Itoa(i + 1)}})
+		p.replicas = append(p.replicas, replica{scheme: u.Scheme, host: u.Host, name: []string{strconv.Itoa(i + 1)}})
 	}
 	p.upgrades = &httputil.ReverseProxy{
 		// The replica is picked in RoundTrip, where a refused one can be
@@ -93,28 +99,69 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The request goes on as it came, with the client's own Host; only
 	// its headers for this one connection stay behind. The server is done
 	// with r's headers, so they are edited in place.
-	out := r.WithContext(r.Context())
-	u := *r.URL
+	removeHopHeaders(r.Header)
+	if _, ok := r.Header["User-Agent"]; !ok {
+		r.Header["User-Agent"] = []string{""} // not Go's own
+	}
+	first := p.next.Add(1) - 1
+	var err error
+	for i := range p.replicas {
+		rep := &p.replicas[(first+uint64(i))%uint64(len(p.replicas))]
+		if i > 0 && r.GetBody != nil { // the last try spent the body
+			r.Body, _ = r.GetBody()
+		}
+		var resp *http.Response
+		var b *backend
+		if resp, b, err = p.send(rep, r); err == nil {
+			rep.answer(w, resp, b)
+			return
+		}
+		if !refused(err) {
+			break
+		}
+	}
+	badGateway(w, err)
+}
+
+// send sends req to rep. A GET, or another request that may be sent
+// twice, goes on a connection of the proxy's own (exchange), b. Any other
+// goes through the Transport, whose reader on each idle connection knows
+// at once when a replica has closed it, so that a POST is never sent on a
+// connection that a dead replica left behind.
+func (p *Proxy) send(rep *replica, req *http.Request) (resp *http.Response, b *backend, err error) {
+	if idempotent(req.Method) {
+		return rep.exchange(req)
+	}
+	out := req.WithContext(req.Context())
+	u := *req.URL
+	u.Scheme, u.Host = rep.scheme, rep.host
 	out.URL, out.RequestURI, out.Close = &u, "", false
-	removeHopHeaders(out.Header)
-	if _, ok := out.Header["User-Agent"]; !ok {
-		out.Header["User-Agent"] = []string{""} // not Go's own
-	}
-	resp, err := p.roundTrip(out)
-	if err != nil {
-		badGateway(w, err)
-		return
-	}
-	defer resp.Body.Close()
+	resp, err = p.transport.RoundTrip(out)
+	return resp, nil, err
+}
+
+// answer copies resp to the client and, if it was read on b, puts b back
+// in the replica's pool when it can serve another request.
+func (rep *replica) answer(w http.ResponseWriter, resp *http.Response, b *backend) {
 	removeHopHeaders(resp.Header)
 	h := w.Header()
 	for k, v := range resp.Header {
 		h[k] = v
 	}
+	h[ReplicaHeader] = rep.name
 	w.WriteHeader(resp.StatusCode)
 	// An answer of unknown length may be a stream: each piece goes to the
 	// client as it comes, as ReverseProxy does. Others are written whole.
-	if err := copyBody(w, resp.Body, resp.ContentLength < 0); err != nil {
+	err := copyBody(w, resp.Body, resp.ContentLength < 0)
+	keep := b != nil && b.stop() && err == nil && !resp.Close
+	if b != nil && !keep {
+		b.conn.Close() // first: closing the body would read a stream to its end
+	}
+	resp.Body.Close()
+	if keep {
+		rep.put(b)
+	}
+	if err != nil {
 		panic(http.ErrAbortHandler) // the client must not take half an answer for all of it
 	}
 	for k, v := range resp.Trailer {
@@ -129,6 +176,9 @@ func badGateway(w http.ResponseWriter, err error) {
 // CloseIdleConnections closes the proxy's idle connections to the replicas.
 func (p *Proxy) CloseIdleConnections() {
 	p.transport.CloseIdleConnections()
+	for i := range p.replicas {
+		p.replicas[i].closeIdle()
+	}
 }
 
 // maxIdlePerReplica is how many idle connections the proxy keeps to each
@@ -176,6 +226,109 @@ func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
 		}
 	}
 	return nil, err
+}
+
+// A backend is one keep-alive connection to a replica. A plain request is
+// written and its answer read on it by the handler's own goroutine: an
+// http.Transport's reader and writer goroutines for each connection, and
+// the handing over of every request and answer between them, were much
+// of what the proxy cost.
+type backend struct {
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	stop func() bool // stops cutting conn when the client goes away
+}
+
+var dialer = net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+
+// exchange writes req, which may be sent twice, to the replica, on an
+// idle connection or a new one, and reads the head of its answer.
+func (rep *replica) exchange(req *http.Request) (*http.Response, *backend, error) {
+	for {
+		b := rep.get()
+		reused := b != nil
+		if !reused {
+			conn, err := dialer.DialContext(req.Context(), "tcp", rep.host)
+			if err != nil {
+				return nil, nil, err
+			}
+			b = &backend{conn: conn, br: bufio.NewReader(conn), bw: bufio.NewWriter(conn)}
+		}
+		// A client that goes away cuts the replica's connection too, as
+		// an http.Transport would: a replica's long wait ends with it.
+		b.stop = context.AfterFunc(req.Context(), func() { b.conn.SetDeadline(time.Unix(1, 0)) })
+		err := req.Write(b.bw)
+		if err == nil {
+			err = b.bw.Flush()
+		}
+		var resp *http.Response
+		for err == nil {
+			resp, err = http.ReadResponse(b.br, req)
+			if err != nil || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+				break
+			}
+			// An interim answer (100 Continue): the final one follows.
+		}
+		if err == nil {
+			return resp, b, nil
+		}
+		b.stop()
+		b.conn.Close()
+		// A replica closes a connection that waited too long in the pool,
+		// or all of them when it stops: if nothing came back, the request
+		// (idempotent) goes again on a new one, as an http.Transport does.
+		stale := reused && b.br.Buffered() == 0 && req.Context().Err() == nil
+		if !stale || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+			return nil, nil, err
+		}
+		if req.GetBody != nil {
+			req.Body, _ = req.GetBody()
+		}
+	}
+}
+
+// idempotent reports whether a request may be sent again after a stale
+// connection dropped it: the methods net/http's Transport sends again.
+func idempotent(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
+}
+
+func (rep *replica) get() *backend {
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	n := len(rep.idle)
+	if n == 0 {
+		return nil
+	}
+	b := rep.idle[n-1]
+	rep.idle = rep.idle[:n-1]
+	return b
+}
+
+func (rep *replica) put(b *backend) {
+	rep.mu.Lock()
+	if len(rep.idle) < maxIdlePerReplica {
+		rep.idle, b = append(rep.idle, b), nil
+	}
+	rep.mu.Unlock()
+	if b != nil {
+		b.conn.Close()
+	}
+}
+
+func (rep *replica) closeIdle() {
+	rep.mu.Lock()
+	idle := rep.idle
+	rep.idle = nil
+	rep.mu.Unlock()
+	for _, b := range idle {
+		b.conn.Close()
+	}
 }
 
 type roundTripper func(*http.Request) (*http.Response, error)
