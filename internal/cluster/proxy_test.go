@@ -172,3 +172,33 @@ func TestProxyBadGateway(t *testing.T) {
 		p.CloseIdleConnections()
 	}
 }
+
+// TestProxyOutlivesClosedConnections: a replica that closes its idle
+// connections (its idle timeout) is still asked: a GET goes again on a new
+// connection, a POST goes through the Transport, which saw the close.
+func TestProxyOutlivesClosedConnections(t *testing.T) {
+	servers, urls := replicas(t, 1)
+	p, err := NewProxy(urls)
+	require.NoError(t, err)
+	front := httptest.NewServer(p)
+	t.Cleanup(front.Close)
+	t.Cleanup(p.CloseIdleConnections)
+
+	get := func() string {
+		resp, err := http.Get(front.URL)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+		return string(b)
+	}
+	get()
+	ask(t, front.URL, "x")
+	for range 3 {
+		servers[0].CloseClientConnections()
+		assert.True(t, strings.HasPrefix(get(), "a "))
+		answer, _ := ask(t, front.URL, "x")
+		assert.True(t, strings.HasSuffix(answer, " x"), answer)
+	}
+}
