@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"regexp"
@@ -128,4 +129,55 @@ func behind(rep runReport) string {
 		return ""
 	}
 	return ", " + rep.Balancer
+}
+
+// writeSideBySide writes, for each subject whose one-process mutex row was
+// measured, a row of the table that -report puts beyond one process: the
+// one-process mutex, the mutex ×3 and the redis ×3 from the same run,
+// behind the balancer named, and the ratios between them; then
+// redis-benchmark's rate on the same Redis, the store's own limit.
+func writeSideBySide(w io.Writer, rep runReport) {
+	rate := func(subject, strategy string, replicas bool) float64 {
+		for _, r := range rep.Results {
+			if r.Subject == subject && r.Strategy == strategy && (r.Replicas > 0) == replicas && r.RateCap == 0 && len(r.RPS) > 0 {
+				return median(r.RPS)
+			}
+		}
+		return 0
+	}
+	cell := func(x, of float64) string {
+		if x == 0 || of == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%s (%.2f×)", thousands(x), x/of)
+	}
+	var rows []string
+	for _, s := range subjects {
+		one := rate(s.Name, "mutex", false)
+		split, shared := rate(s.Name, "mutex ×3", true), rate(s.Name, "redis ×3", true)
+		if one == 0 || split+shared == 0 {
+			continue
+		}
+		over := "-"
+		if split > 0 && shared > 0 {
+			over = fmt.Sprintf("%.2f×", shared/split)
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |", s.Name, thousands(one), cell(split, one), cell(shared, one), over))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	by := "a round-robin proxy"
+	if rep.Balancer != "" {
+		by = rep.Balancer
+	}
+	fmt.Fprintf(w, "Side by side, req/s (× the one-process mutex), with every ×3 behind %s:\n\n", by)
+	fmt.Fprintf(w, "| subject | mutex, one process | mutex ×3 | redis ×3 | redis ×3 over mutex ×3 |\n|---|--:|--:|--:|--:|\n")
+	for _, r := range rows {
+		fmt.Fprintln(w, r)
+	}
+	if rep.RedisBenchmark != "" {
+		fmt.Fprintf(w, "\n%s.\n", rep.RedisBenchmark)
+	}
+	fmt.Fprintln(w)
 }

@@ -52,10 +52,8 @@ func writeReport(path string, rep runReport) error {
 		for _, l := range lines {
 			fmt.Fprintf(&b, "- %s\n", l)
 		}
-		if rep.RedisBenchmark != "" {
-			fmt.Fprintf(&b, "- %s\n", rep.RedisBenchmark)
-		}
 		fmt.Fprintln(&b)
+		writeSideBySide(&b, rep)
 	}
 
 	fmt.Fprintf(&b, "| subject | strategy | verdict | | req/s | × baseline | p50 | p99 | evidence |\n")

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,4 +104,24 @@ func TestChartOf(t *testing.T) {
 		{Label: "notifier mutex (capped)", Kind: "fix", Median: 1990, Low: 1990, High: 1990},
 		{Label: "matchmaker mutex ×3", Kind: "broken"},
 	}, c.Bars)
+}
+
+// TestSideBySide checks the report's table beyond one process: the
+// one-process mutex, the mutex ×3 and the redis ×3 of each subject from
+// one run, the balancer named, and redis-benchmark under it.
+func TestSideBySide(t *testing.T) {
+	rep := runReport{Balancer: "HAProxy 2.6.12", RedisBenchmark: "redis-benchmark -t incr -c 200 on the same Redis: 100000 INCR/s"}
+	rep.Results = []result{
+		{Subject: "counter", Strategy: "mutex", RPS: []float64{50000}},
+		{Subject: "counter", Strategy: "mutex ×3", Replicas: 3, RPS: []float64{20000}},
+		{Subject: "counter", Strategy: "redis ×3", Replicas: 3, RPS: []float64{15000}},
+		{Subject: "notifier", Strategy: "mutex", RateCap: 2000, RPS: []float64{2000}}, // capped: left out
+		{Subject: "notifier", Strategy: "redis ×3", Replicas: 3, RateCap: 2000, RPS: []float64{2000}},
+	}
+	var b strings.Builder
+	writeSideBySide(&b, rep)
+	assert.Contains(t, b.String(), "with every ×3 behind HAProxy 2.6.12")
+	assert.Contains(t, b.String(), "| counter | 50,000 | 20,000 (0.40×) | 15,000 (0.30×) | 0.75× |")
+	assert.NotContains(t, b.String(), "| notifier |")
+	assert.Contains(t, b.String(), "100000 INCR/s")
 }
