@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -30,23 +29,6 @@ func needHAProxy(t *testing.T) {
 		t.Fatal("in CI: haproxy is not on PATH (.ci/run installs it: apt-get install haproxy)")
 	}
 	t.Skip("haproxy is not on PATH; install it to run this test too: apt-get install haproxy")
-}
-
-// named starts n servers that answer with their name, the Host they were
-// asked for, and the body they were sent.
-func named(t *testing.T, n int) ([]*httptest.Server, []string) {
-	var servers []*httptest.Server
-	var urls []string
-	for i := range n {
-		name := string(rune('a' + i))
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			io.WriteString(w, name+" "+r.Host+" "+string(body))
-		}))
-		t.Cleanup(srv.Close)
-		servers, urls = append(servers, srv), append(urls, srv.URL)
-	}
-	return servers, urls
 }
 
 // balancer starts one of kind in front of urls, stopped when the test ends.
@@ -83,7 +65,7 @@ func send(t *testing.T, client *http.Client, method, url, body string) (answer, 
 func TestBalancerTakesTurns(t *testing.T) {
 	for _, kind := range balancerKinds {
 		t.Run(kind, func(t *testing.T) {
-			_, urls := named(t, 3)
+			_, urls := replicas(t, 3)
 			b := balancer(t, kind, urls)
 			client := &http.Client{Transport: &http.Transport{}}
 			t.Cleanup(client.CloseIdleConnections)
@@ -103,7 +85,7 @@ func TestBalancerTakesTurns(t *testing.T) {
 func TestBalancerSkipsADeadReplica(t *testing.T) {
 	for _, kind := range balancerKinds {
 		t.Run(kind, func(t *testing.T) {
-			servers, urls := named(t, 3)
+			servers, urls := replicas(t, 3)
 			b := balancer(t, kind, urls)
 			client := &http.Client{Transport: &http.Transport{}}
 			t.Cleanup(client.CloseIdleConnections)
@@ -135,7 +117,7 @@ func TestBalancerPortInUse(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	_, urls := named(t, 1)
+	_, urls := replicas(t, 1)
 	for _, kind := range balancerKinds {
 		t.Run(kind, func(t *testing.T) {
 			if kind == HAProxy {
@@ -152,7 +134,7 @@ func TestBalancerPortInUse(t *testing.T) {
 // then closed, and says which it was in one line.
 func TestHAProxyStopsByItsPid(t *testing.T) {
 	needHAProxy(t)
-	_, urls := named(t, 2)
+	_, urls := replicas(t, 2)
 	b, err := StartBalancer(t.Context(), Auto, "", urls, false)
 	require.NoError(t, err)
 	assert.Equal(t, HAProxy, b.Kind, "Auto picks haproxy where it is installed")

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// replicas starts n servers that answer with their name and the body they
-// were sent.
+// replicas starts n servers that answer with their name, the Host they were
+// asked for, and the body they were sent.
 func replicas(t *testing.T, n int) ([]*httptest.Server, []string) {
 	var servers []*httptest.Server
 	var urls []string
