@@ -30,26 +30,29 @@ func replicas(t *testing.T, n int) ([]*httptest.Server, []string) {
 	return servers, urls
 }
 
+// ask POSTs body to url, and returns the answer and the replica that gave it.
 func ask(t *testing.T, url, body string) (answer, replica string) {
 	t.Helper()
-	resp, err := http.Post(url, "text/plain", strings.NewReader(body))
+	return send(t, http.DefaultClient, http.MethodPost, url, body)
+}
+
+// serveProxy serves a proxy in front of the replicas at urls, until the
+// test ends.
+func serveProxy(t *testing.T, urls []string) *httptest.Server {
+	t.Helper()
+	p, err := NewProxy(urls)
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
-	return string(b), resp.Header.Get(ReplicaHeader)
+	front := httptest.NewServer(p)
+	t.Cleanup(front.Close)
+	t.Cleanup(p.CloseIdleConnections)
+	return front
 }
 
 // TestProxyTakesTurns: each request goes to the next replica, with the
 // client's own Host and its body, and the answer names the replica.
 func TestProxyTakesTurns(t *testing.T) {
 	_, urls := replicas(t, 3)
-	p, err := NewProxy(urls)
-	require.NoError(t, err)
-	front := httptest.NewServer(p)
-	t.Cleanup(front.Close)
-	t.Cleanup(p.CloseIdleConnections)
+	front := serveProxy(t, urls)
 
 	host := strings.TrimPrefix(front.URL, "http://")
 	for i, want := range []string{"a", "b", "c", "a"} {
@@ -63,11 +66,7 @@ func TestProxyTakesTurns(t *testing.T) {
 // skipped, body and all, and the others answer every request.
 func TestProxySkipsADeadReplica(t *testing.T) {
 	servers, urls := replicas(t, 3)
-	p, err := NewProxy(urls)
-	require.NoError(t, err)
-	front := httptest.NewServer(p)
-	t.Cleanup(front.Close)
-	t.Cleanup(p.CloseIdleConnections)
+	front := serveProxy(t, urls)
 
 	servers[1].Close()
 	seen := map[string]int{}
@@ -96,11 +95,7 @@ func TestProxyStreams(t *testing.T) {
 		io.WriteString(w, "second\n")
 	}))
 	t.Cleanup(srv.Close)
-	p, err := NewProxy([]string{srv.URL})
-	require.NoError(t, err)
-	front := httptest.NewServer(p)
-	t.Cleanup(front.Close)
-	t.Cleanup(p.CloseIdleConnections)
+	front := serveProxy(t, []string{srv.URL})
 
 	resp, err := http.Get(front.URL)
 	require.NoError(t, err)
@@ -128,11 +123,7 @@ func TestProxyConnectionHeaders(t *testing.T) {
 		w.Header().Set("X-Answer", "yes")
 	}))
 	t.Cleanup(srv.Close)
-	p, err := NewProxy([]string{srv.URL})
-	require.NoError(t, err)
-	front := httptest.NewServer(p)
-	t.Cleanup(front.Close)
-	t.Cleanup(p.CloseIdleConnections)
+	front := serveProxy(t, []string{srv.URL})
 
 	req, err := http.NewRequest("GET", front.URL, nil)
 	require.NoError(t, err)
@@ -178,11 +169,7 @@ func TestProxyBadGateway(t *testing.T) {
 // connection, a POST goes through the Transport, which saw the close.
 func TestProxyOutlivesClosedConnections(t *testing.T) {
 	servers, urls := replicas(t, 1)
-	p, err := NewProxy(urls)
-	require.NoError(t, err)
-	front := httptest.NewServer(p)
-	t.Cleanup(front.Close)
-	t.Cleanup(p.CloseIdleConnections)
+	front := serveProxy(t, urls)
 
 	get := func() string {
 		resp, err := http.Get(front.URL)
