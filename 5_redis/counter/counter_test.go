@@ -40,6 +40,7 @@ func on(rs *redislab.Server, inc string) labtest.Factory {
 	return func(t testing.TB) labtest.Server {
 		rdb := rs.Client()
 		t.Cleanup(func() { rdb.Close() })
+		redislab.BatchScripts(rdb) // as main does
 		store, err := NewStore(t.Context(), rdb, inc)
 		require.NoError(t, err)
 		return labtest.Server{Handler: NewHandler(store)}

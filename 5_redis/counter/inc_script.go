@@ -30,9 +30,7 @@ const (
 )
 
 func (s *Store) incScript(ctx context.Context, key string) error {
-	// incScript.Run(ctx, s.rdb, []string{key}).Int(), in one round trip with
-	// any other increments waiting at the same time (inc_batch.go).
-	got, err := s.batcher.run(ctx, key)
+	got, err := incScript.Run(ctx, s.rdb, []string{key}).Int()
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer rdb.Close()
+	redislab.BatchScripts(rdb) // speed only: concurrent increments share a round trip
 	store, err := NewStore(context.Background(), rdb, *inc)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "counter:", err)

@@ -56,8 +56,6 @@ type Store struct {
 	rdb *redis.Client // shared by every handler goroutine; safe for concurrent use
 	inc func(ctx context.Context, key string) error
 
-	batcher *incBatcher // script: sends concurrent increments together (inc_batch.go)
-
 	retries    expvar.Int // watch: transactions that found the counter changed and ran again
 	increments expvar.Int // watch: transactions that committed
 }
@@ -70,7 +68,6 @@ func NewStore(ctx context.Context, rdb *redis.Client, inc string) (*Store, error
 	switch inc {
 	case Script:
 		s.inc = s.incScript
-		s.batcher = &incBatcher{rdb: rdb}
 	case Watch:
 		s.inc = s.incWatch
 	case GetSet:
