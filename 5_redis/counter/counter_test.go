@@ -37,12 +37,20 @@ var lbKinds = []string{cluster.Embedded}
 // on returns a factory of servers whose /inc increments as inc says, all
 // sharing the Redis at rs: one server, or each replica of a cluster.
 func on(rs *redislab.Server, inc string) labtest.Factory {
+	return onReading(rs, inc, Direct)
+}
+
+// onReading is on, with /get reading as read says (-read).
+func onReading(rs *redislab.Server, inc, read string) labtest.Factory {
 	return func(t testing.TB) labtest.Server {
 		rdb := rs.Client()
 		t.Cleanup(func() { rdb.Close() })
 		redislab.BatchScripts(rdb) // as main does
 		store, err := NewStore(t.Context(), rdb, inc)
 		require.NoError(t, err)
+		if read == Cached {
+			store.CacheReads()
+		}
 		return labtest.Server{Handler: NewHandler(store)}
 	}
 }
@@ -109,6 +117,32 @@ func TestGetSetLosesUpdates(t *testing.T) {
 			labtest.ExpectFailure(t, func(t *testing.T) {
 				require.NoError(t, sc.Run(t.Context(), newTarget(t, 0)))
 			}, countercheck.CountShort)
+		})
+	}
+}
+
+// TestCachedReadsAreStale proves that -read cache answers reads from a
+// stale copy, on one server and across replicas: every increment is
+// counted, the race detector reports nothing, and only the history of
+// answers shows it. The child's failure must be stale reads, never lost
+// updates.
+func TestCachedReadsAreStale(t *testing.T) {
+	sc, _ := countercheck.Subject.Scenario("ConcurrentIncrementsAreExact")
+	targets := map[string]func(*testing.T) *scenario.Target{
+		"one server": func(t *testing.T) *scenario.Target {
+			return lighter(labtest.Loopback(t, onReading(labtest.Redis(t, redislab.Embedded), Script, Cached)(t), false))
+		},
+	}
+	for _, lb := range lbKinds {
+		targets["3 replicas"+labtest.Behind(lb)] = func(t *testing.T) *scenario.Target {
+			return lighter(labtest.Replicas(t, 3, lb, onReading(labtest.Redis(t, redislab.Embedded), Script, Cached)))
+		}
+	}
+	for name, newTarget := range targets {
+		t.Run(name, func(t *testing.T) {
+			labtest.ExpectFailure(t, func(t *testing.T) {
+				require.NoError(t, sc.Run(t.Context(), newTarget(t)))
+			}, countercheck.StaleReads)
 		})
 	}
 }

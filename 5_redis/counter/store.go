@@ -56,6 +56,8 @@ type Store struct {
 	rdb *redis.Client // shared by every handler goroutine; safe for concurrent use
 	inc func(ctx context.Context, key string) error
 
+	cache *readCache // -read cache: this replica's copy of what it read; nil reads Redis
+
 	retries    expvar.Int // watch: transactions that found the counter changed and ran again
 	increments expvar.Int // watch: transactions that committed
 }
@@ -109,7 +111,14 @@ func (s *Store) Set(ctx context.Context, name string, val int64) error {
 }
 
 func (s *Store) Get(ctx context.Context, name string) (int64, error) {
-	val, err := s.rdb.Get(ctx, keyPrefix+name).Int64()
+	if s.cache != nil {
+		return s.cache.get(ctx, keyPrefix+name, s.get) // -read cache (read_cache.go)
+	}
+	return s.get(ctx, keyPrefix+name)
+}
+
+func (s *Store) get(ctx context.Context, key string) (int64, error) {
+	val, err := s.rdb.Get(ctx, key).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, counterapi.ErrNotFound
 	}

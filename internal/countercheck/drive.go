@@ -28,14 +28,23 @@ const checkWait = 2 * time.Second
 
 // drive increments the counter i from many clients at once, in the
 // harness's bursts, and checks after each burst that /get counts every
-// increment that was answered "ok". It leaves the server serving, so that
-// a drive of a panic demo can go on to send its poison.
+// increment that was answered "ok"; then it checks a history of mixed
+// operations for linearizability (history). It leaves the server serving,
+// so that a drive of a panic demo can go on to send its poison.
 func drive(ctx context.Context, tg *scenario.Target) (string, error) {
 	if tg.Load == nil {
 		return "", errors.New("the counter's drive needs a target with a Load to send its bursts")
 	}
 	b, count := tg.Load.Spec(IncPath)
-	return incrementUnderLoad(ctx, tg, NewClient(tg, checkWait), loadCounter, b, count)
+	evidence, err := incrementUnderLoad(ctx, tg, NewClient(tg, checkWait), loadCounter, b, count)
+	if err != nil {
+		return "", err
+	}
+	checked, err := history(ctx, tg)
+	if err != nil {
+		return "", err
+	}
+	return evidence + "; " + checked, nil
 }
 
 // incrementUnderLoad sends count bursts of b, increments of the counter
@@ -50,6 +59,7 @@ func incrementUnderLoad(ctx context.Context, tg *scenario.Target, c *Client, nam
 	}
 	exact := tg.Load.CountsExactly()
 	start := before
+	stale := "" // a short count that caught up: a stale read
 	val, answered := before, 0
 	for k := 1; k <= count; k++ {
 		smp, err := tg.Load.Send(ctx, b)
@@ -68,7 +78,18 @@ func incrementUnderLoad(ctx context.Context, tg *scenario.Target, c *Client, nam
 			if split := splitAcross(ctx, tg, name, answered+bc.OK); split != nil {
 				return "", split
 			}
-			return "", err
+			if !CountShort.In(err) {
+				return "", err
+			}
+			// Short: lost, or read from a stale copy? A later read tells.
+			later, serr := caughtUpAfter(ctx, c, name, bc.Before+int64(bc.OK))
+			if serr != nil {
+				return "", err
+			}
+			if stale == "" {
+				stale = fmt.Sprintf("%s: %d right after %d increments answered ok, %d a moment later", name, after, answered+bc.OK, later)
+			}
+			after = later
 		}
 		if other := smp.Answered - smp.Codes[http.StatusOK]; other > 0 {
 			return "", fmt.Errorf("%d of %d %s %s answered other than 200 \"ok\": %s",
@@ -76,6 +97,9 @@ func incrementUnderLoad(ctx context.Context, tg *scenario.Target, c *Client, nam
 		}
 		answered += bc.OK
 		before, val = after, after
+	}
+	if stale != "" {
+		return "", StaleReads.Errorf("%s; every increment was counted", stale)
 	}
 	evidence := fmt.Sprintf("%s: %d after %d increments, %d at a time", name, val, answered, b.C)
 	if inFlight := val - start - int64(answered); inFlight > 0 {
@@ -163,4 +187,19 @@ func splitAcross(ctx context.Context, tg *scenario.Target, name string, answered
 	}
 	return CountedApart.Errorf("%s: %s on the %d replicas, %d in all, after %d increments answered ok: each replica counts only its own",
 		name, strings.Join(shares, ", "), len(counts), sum, answered)
+}
+
+// caughtUpAfter reads the counter name until it counts want, for up to
+// settleWait, and returns what it read then; an error if it never did.
+func caughtUpAfter(ctx context.Context, c *Client, name string, want int64) (int64, error) {
+	var val int64
+	ok, err := scenario.Await(ctx, settleWait, 20*time.Millisecond, func() (bool, error) {
+		var err error
+		val, err = c.Get(ctx, name)
+		return val >= want, err
+	})
+	if err == nil && !ok {
+		err = errors.New("still short")
+	}
+	return val, err
 }

@@ -37,14 +37,18 @@ var Subject = scenario.Subject{
 // many at once over keep-alive connections, as the drive does: under the
 // test kit's load, 50 clients and 2,000 increments under -race, 200 and
 // 20,000 (the seed's ab -n 20000 -c 200) without. The count must come out
-// exact, every increment answered "ok".
+// exact, every increment answered "ok"; then a history of increments, reads
+// and sets from several clients must be linearizable (history).
 func concurrentIncrements(ctx context.Context, tg *scenario.Target) error {
 	c := NewClient(tg, scenario.AnswerWait)
 	if err := c.Expect(ctx, http.MethodPost, "/set?name=hits&val=0", http.StatusOK, "ok"); err != nil {
 		return err
 	}
 	b, count := tg.Load.Spec("/inc?name=hits")
-	_, err := incrementUnderLoad(ctx, tg, c, "hits", b, count)
+	if _, err := incrementUnderLoad(ctx, tg, c, "hits", b, count); err != nil {
+		return err
+	}
+	_, err := history(ctx, tg)
 	return err
 }
 

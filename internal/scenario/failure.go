@@ -17,6 +17,7 @@ const (
 	Hung        Verdict = "hung"          // a request got no answer within its deadline
 	Leaked      Verdict = "leaked"        // something that should have gone (a subscriber) stayed
 	LostUpdates Verdict = "lost updates"  // fewer changes counted than were acknowledged
+	StaleReads  Verdict = "stale reads"   // every change counted, but a read answered an older state
 	Missed      Verdict = "missed events" // a subscriber did not receive changes it should have
 	Split       Verdict = "split"         // replicas behind one address each hold their own part of the state
 	Broken      Verdict = "broken"        // another invariant failed: unbalanced stats, a wrong pair
@@ -61,6 +62,25 @@ func (f Failure) Errorf(format string, args ...any) error {
 type Error struct {
 	Failure Failure
 	Detail  string // what was seen, without the marker
+	Drawing string // a file that draws what was seen (HTML), or empty
+}
+
+// Drawn records, in the Error that err is or wraps, that path draws what
+// it reports.
+func Drawn(err error, path string) {
+	var e *Error
+	if errors.As(err, &e) {
+		e.Drawing = path
+	}
+}
+
+// Drawing is the file that draws what err reports, or "".
+func Drawing(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Drawing
+	}
+	return ""
 }
 
 func (e *Error) Error() string { return e.Failure.marker + ": " + e.Detail }

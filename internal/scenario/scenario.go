@@ -55,6 +55,10 @@ type Target struct {
 	// wait for it to exit and read what it wrote. Nil elsewhere.
 	Process *childproc.Process
 
+	// DrawTo, if set, is the file (HTML) where a drive draws a history
+	// that it found wrong: the harness's, beside its report.
+	DrawTo string
+
 	// Replicas are the base URLs of the replicas behind URL, where the
 	// target is several servers behind a proxy: a drive can ask each one
 	// what it holds. Nil for a single server.
