@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -57,6 +58,19 @@ type result struct {
 	P99       time.Duration  `json:"p99_ns,omitempty"`     //
 	Elapsed   time.Duration  `json:"elapsed_ns,omitempty"` // the whole run of this version
 	StartFail string         `json:"start_error,omitempty"`
+	// Drawing is the HTML file that draws the history its drive found
+	// wrong (porcupine's), or empty.
+	Drawing string `json:"drawing,omitempty"`
+}
+
+// drawingPath is where the history of the version called slug is drawn
+// if it is found wrong: beside the -report, or in the temporary directory.
+func (o options) drawingPath(slug string) string {
+	dir := os.TempDir()
+	if o.report != "" {
+		dir = filepath.Dir(o.report)
+	}
+	return filepath.Join(dir, "history-"+slug+".html")
 }
 
 // runVersion starts v's server from bin and lets v's drive load and check
@@ -77,7 +91,9 @@ func runVersion(ctx context.Context, v version, bin string, opts options, l load
 		res.Verdict, res.Evidence, res.StartFail = scenario.Broken, "did not start: "+err.Error(), err.Error()
 		return func() result { return res }
 	}
+	tg.DrawTo = opts.drawingPath(v.slug())
 	evidence, err := v.drive()(ctx, tg)
+	res.Drawing = scenario.Drawing(err)
 	tg.Client.CloseIdleConnections()
 	res.measured(load)
 	res.Elapsed = time.Since(start)

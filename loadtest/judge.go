@@ -45,7 +45,9 @@ func judge(ctx context.Context, o options, s subject, l loader) (runReport, erro
 		d = p
 	}
 	tg, load := newTarget(base, p, d, l, o, shape)
+	tg.DrawTo = o.drawingPath("judged")
 	evidence, err := s.Drive(ctx, tg)
+	res.Drawing = scenario.Drawing(err)
 	res.measured(load)
 	res.Verdict, res.Evidence = scenario.VerdictOf(err), evidence
 	if err != nil {

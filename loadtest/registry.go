@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"concurrencylab/internal/countercheck"
 	"concurrencylab/internal/matchcheck"
@@ -90,6 +91,10 @@ var versions = []version{
 	{subject: counter, strategy: "mutex", replicas: 3, pkg: "2_mutex/counter", wantRace: verdicts(scenario.Split)},
 	{subject: counter, strategy: "redis-getset", replicas: 3, redis: true, pkg: "5_redis/counter", args: []string{"-inc", "getset"}, wantRace: verdicts(scenario.LostUpdates)},
 	{subject: counter, strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/counter", wantRace: ok},
+	// Its replicas each keep what they read for a moment: every increment
+	// is counted, but reads go back in time, which only the history of
+	// answers shows.
+	{subject: counter, strategy: "redis-cache", replicas: 3, redis: true, pkg: "5_redis/counter", args: []string{"-read", "cache"}, wantRace: verdicts(scenario.StaleReads)},
 	{subject: matchmaker, strategy: "mutex", replicas: 3, pkg: "2_mutex/matchmaker", wantRace: verdicts(scenario.Broken)},
 	{subject: matchmaker, strategy: "redis", replicas: 3, redis: true, pkg: "5_redis/matchmaker", wantRace: ok},
 	{subject: notifier, strategy: "mutex", replicas: 3, pkg: "2_mutex/notifier", wantRace: verdicts(scenario.Missed)},
@@ -156,6 +161,18 @@ func (s subject) loadShape() scenario.Shape {
 		return scenario.Steady
 	}
 	return s.shape
+}
+
+// slug names the version in a file name: 5_redis-counter-read-cache-x3.
+func (v version) slug() string {
+	parts := append([]string{strings.ReplaceAll(v.pkg, "/", "-")}, v.args...)
+	if v.replicas > 0 {
+		parts = append(parts, fmt.Sprintf("x%d", v.replicas))
+	}
+	for i, p := range parts {
+		parts[i] = strings.TrimLeft(p, "-")
+	}
+	return strings.Join(parts, "-")
 }
 
 // label is the strategy as the table shows it: with ×N for replicas.

@@ -63,6 +63,12 @@ func writeReport(path string, rep runReport) error {
 			r.Subject, r.Strategy, r.Package, r.Verdict, declaredMark(r), rpsCell(r), ratioCell(r),
 			latency(r.P50), latency(r.P99), markdownCell(r.Evidence))
 	}
+	for _, r := range rep.Results {
+		if r.Drawing != "" {
+			fmt.Fprintf(&b, "\nThe history of %s %s, drawn: [%s](%s) (porcupine's drawing; the first wrong answer is marked).\n",
+				r.Subject, r.Strategy, filepath.Base(r.Drawing), filepath.Base(r.Drawing))
+		}
+	}
 	fmt.Fprintf(&b, "\n![Requests per second by version](%s)\n\n", filepath.Base(chart))
 	fmt.Fprintf(&b, "In the chart, green: the fixes; red: broken on purpose; grey: the no-op baseline. A capped\n")
 	fmt.Fprintf(&b, "load (the notifier's, whose own subscribers must keep up) measures the cap, not the server.\n\n")

@@ -84,6 +84,11 @@ func printTable(w io.Writer, rep runReport, width int) {
 	if fitEvidence(w, table.String(), rep.Results, width) {
 		fmt.Fprintf(w, "evidence cut to the terminal's %d columns: -json or -report FILE for all of it\n", width)
 	}
+	for _, r := range rep.Results {
+		if r.Drawing != "" {
+			fmt.Fprintf(w, "history of %s %s drawn: %s\n", r.Subject, r.Strategy, r.Drawing)
+		}
+	}
 	if rep.External {
 		for _, r := range rep.Results {
 			if r.Contract != nil {
