@@ -23,10 +23,12 @@ import (
 
 // TestJudgeAServerInAnotherLanguage is the harness judging servers it did
 // not build: a counter in Python (testdata/counter.py, a
-// ThreadingHTTPServer), written to the counter contract three ways. The
+// ThreadingHTTPServer), written to the counter contract four ways. The
 // unlocked read-modify-write loses updates, named with the figures; with
-// the lock it is ok; and a server that answers bad input wrongly is ok on
-// concurrency with a contract score below full. Each through -cmd, which
+// the lock it is ok; a server that answers bad input wrongly is ok on
+// concurrency with a contract score below full; and one whose reads come
+// from a copy refreshed every 250 ms has stale reads, not lost updates, and
+// no contract case blamed for them. Each through -cmd, which
 // starts and stops it, and through -url, at a server already running.
 func TestJudgeAServerInAnotherLanguage(t *testing.T) {
 	if testing.Short() {
@@ -45,6 +47,7 @@ func TestJudgeAServerInAnotherLanguage(t *testing.T) {
 		{"unlocked", "--unlocked", scenario.LostUpdates, "increments answered ok, 20 at a time (", true, ""},
 		{"locked", "", scenario.OK, "after 600 increments, 20 at a time", true, "23 of 23 bad-input cases answered as the contract says"},
 		{"sloppy", "--sloppy", scenario.OK, "after 600 increments", false, "GET /set?name=&val=1: 200"},
+		{"stale", "--stale", scenario.StaleReads, "every increment was counted", true, "23 of 23 bad-input cases answered as the contract says"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	"concurrencylab/internal/counterapi"
 	"concurrencylab/internal/scenario"
@@ -57,6 +58,14 @@ func prepareBadInput(ctx context.Context, tg *scenario.Target) (func(context.Con
 		return nil, err
 	}
 	if err := c.Set(ctx, "max", math.MaxInt64); err != nil {
+		return nil, err
+	}
+	// A server whose reads come from a copy (a cache) may not show the
+	// counters set yet: wait until it does, so that no case is blamed for
+	// a stale read, which the history check names.
+	if _, err := scenario.Await(ctx, settleWait, 20*time.Millisecond, func() (bool, error) {
+		return unchangedByBadInput(ctx, c) == nil, nil
+	}); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) error { return unchangedByBadInput(ctx, c) }, nil

@@ -243,8 +243,12 @@ func judgeRead(ops []Op, r Op) *Wrong {
 		}
 	}
 	if r.Status != http.StatusOK {
-		return &Wrong{Op: r, Kind: "a wrong answer",
-			Detail: fmt.Sprintf("%s, but %s had been set to %d at %s", r, r.Name, base.Val, seconds(base.Return))}
+		kind := "a wrong answer"
+		if caughtUp(ops, r, base.Val) {
+			kind = "stale read" // a later read shows the set
+		}
+		return &Wrong{Op: r, Kind: kind,
+			Detail: fmt.Sprintf("%s, but %s had been set to %d at %s, before it was sent", r, r.Name, base.Val, seconds(base.Return))}
 	}
 	var done, sent int64 // increments answered ok before r was sent; sent before r was answered
 	var seen *Op         // the highest read that ended before r was sent

@@ -45,10 +45,7 @@ func concurrentIncrements(ctx context.Context, tg *scenario.Target) error {
 		return err
 	}
 	b, count := tg.Load.Spec("/inc?name=hits")
-	if _, err := incrementUnderLoad(ctx, tg, c, "hits", b, count); err != nil {
-		return err
-	}
-	_, err := history(ctx, tg)
+	_, err := incrementsThenHistory(ctx, tg, c, "hits", b, count)
 	return err
 }
 

@@ -3,12 +3,15 @@ harness to judge (go run ./loadtest -subject counter -cmd ...). It is a
 learner's solution in another language: the harness sees only its
 behaviour.
 
-    python3 counter.py PORT [--unlocked] [--sloppy]
+    python3 counter.py PORT [--unlocked] [--sloppy] [--stale]
 
 --unlocked  increments with an unlocked read-modify-write: two threads read
             the same value, and one increment is lost.
 --sloppy    answers bad input wrongly (200 for a missing name, 500 for a
             value that is not a number), but is safe under load.
+--stale     exact under the lock, but answers /get from a copy of the
+            counters refreshed every 250 ms, as a cache does: no update is
+            lost, yet reads go back in time.
 """
 
 import sys
@@ -25,6 +28,17 @@ counters = {"i": 0, "j": 0}
 lock = threading.Lock()
 unlocked = "--unlocked" in sys.argv
 sloppy = "--sloppy" in sys.argv
+stale = "--stale" in sys.argv
+copy = dict(counters)  # --stale: what /get answers from
+
+
+def refresh():
+    """Copies the counters every 250 ms (--stale)."""
+    global copy
+    while True:
+        time.sleep(0.25)
+        with lock:
+            copy = dict(counters)
 
 
 class Guard:
@@ -82,8 +96,11 @@ class Handler(BaseHTTPRequestHandler):
         getattr(self, url.path[1:])(name, query)
 
     def get(self, name, query):
-        with Guard():
-            value = counters.get(name)
+        if stale:
+            value = copy.get(name)
+        else:
+            with Guard():
+                value = counters.get(name)
         if value is None:
             return self.answer(404, name + " not found")
         self.answer(200, "%s: %d" % (name, value))
@@ -126,6 +143,8 @@ class Server(ThreadingHTTPServer):
 if __name__ == "__main__":
     port = int(sys.argv[1])
     server = Server(("127.0.0.1", port), Handler)
+    if stale:
+        threading.Thread(target=refresh, daemon=True).start()
     print("serving on http://127.0.0.1:%d" % port, flush=True)
     try:
         server.serve_forever()
