@@ -134,3 +134,20 @@ func judged(rep runReport, jsonOut bool, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// answersAt checks that something listens at url before it is judged: a
+// server that is not there is not judged, and the error says how to start
+// one.
+func answersAt(ctx context.Context, url string) error {
+	base, err := loopbackURL(url)
+	if err != nil {
+		return err
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
+	d := net.Dialer{Timeout: 2 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return fmt.Errorf("nothing answers at %s (%v): start your server there first, or let the harness start it with -cmd 'COMMAND {port}'", url, err)
+	}
+	return conn.Close()
+}

@@ -104,3 +104,24 @@ func checkJudged(t *testing.T, rep runReport, code int, verdict scenario.Verdict
 		assert.Equal(t, 1, code)
 	}
 }
+
+// TestJudgeNothingThere: a server that is not there is not judged. The
+// harness says that nothing answers and how to start one, and exits as a
+// usage error; an unknown subject lists the subjects there are.
+func TestJudgeNothingThere(t *testing.T) {
+	port, err := server.FreePort() // free: nothing listens there
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-subject", "counter", "-url", "http://127.0.0.1:" + strconv.Itoa(port)}, "nothing answers at http://127.0.0.1:" + strconv.Itoa(port)},
+		{[]string{"-subject", "nope"}, `-subject "nope": there is no such subject; the subjects are counter, matchmaker, notifier`},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), tc.args, &stdout, &stderr)
+		assert.Equal(t, 2, code, "a usage error")
+		assert.Contains(t, stderr.String(), tc.want)
+		assert.Empty(t, stdout.String(), "no verdict table")
+	}
+}

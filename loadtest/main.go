@@ -210,6 +210,11 @@ func selected(o options) ([]version, error) {
 			chosen++
 		}
 	}
+	for _, name := range o.subjects {
+		if !slices.Contains(subjectNames(), name) {
+			return nil, fmt.Errorf("-subject %q: there is no such subject; the subjects are %s", name, strings.Join(subjectNames(), ", "))
+		}
+	}
 	if chosen == 0 {
 		return nil, fmt.Errorf("no version matches -subject %q -strategy %q", strings.Join(o.subjects, ","), strings.Join(o.strategies, ","))
 	}
@@ -300,6 +305,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !found {
 			fmt.Fprintf(stderr, "loadtest: no contract is called %q: use %s\n", o.subjects[0], strings.Join(subjectNames(), ", "))
 			return 2
+		}
+		if o.url != "" {
+			if err := answersAt(ctx, o.url); err != nil {
+				fmt.Fprintln(stderr, "loadtest:", err)
+				return 2
+			}
 		}
 		obs.status(fmt.Sprintf("judging %s by the %s contract…", serverName(o), s.Name))
 		rep, err = judge(ctx, o, s, load)
