@@ -85,15 +85,13 @@ func incrementUnderLoad(ctx context.Context, tg *scenario.Target, c *Client, nam
 		}
 		bc := burstCount{Before: before, After: after, OK: smp.OKCount(), C: b.C, Earlier: before - start - int64(answered)}
 		if err := checkBurst(name, exact, bc, k, count); err != nil {
-			if split := splitAcross(ctx, tg, name, answered+bc.OK); split != nil {
-				return "", split
-			}
-			if !CountShort.In(err) {
-				return "", err
-			}
-			// Short: lost, or read from a stale copy? A later read tells.
+			// Short: lost, counted apart, or read from a stale copy? A
+			// later read that counts them all tells the last.
 			later, serr := caughtUpAfter(ctx, c, name, bc.Before+int64(bc.OK))
-			if serr != nil {
+			if !CountShort.In(err) || serr != nil {
+				if split := splitAcross(ctx, tg, name, answered+bc.OK); split != nil {
+					return "", split
+				}
 				return "", err
 			}
 			if stale == "" {

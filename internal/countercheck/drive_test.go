@@ -5,6 +5,7 @@ package countercheck
 import (
 	"context"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -133,7 +134,10 @@ func TestDriveChecksEachBurst(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tc.evidence, evidence)
+			load, history, found := strings.Cut(evidence, "; ")
+			require.True(t, found, "the load's evidence, then the history's: %s", evidence)
+			assert.Equal(t, tc.evidence, load)
+			assert.Regexp(t, `^history of \d+ operations on 4 counters from 8 clients, linearizable \(checked in .*\)$`, history)
 		})
 	}
 }
