@@ -199,6 +199,11 @@ var lessons = []lesson{
 		run("curl 127.0.0.1:8000/debug/vars", `"inc_increments": 667`, `"inc_retries": `),
 		stopped("go run ./loadtest/cluster 5_redis/counter -inc watch"),
 
+		run("go run ./loadtest -subject counter -strategy redis-cache",
+			"counter   redis-cache ×3  stale reads  ✓",
+			"every increment was counted",
+			"history of counter redis-cache ×3 drawn: "),
+
 		start("go run ./loadtest/cluster 2_mutex/matchmaker -pair-timeout 2s"),
 		run(`curl "127.0.0.1:8000/?id=alice" & curl "127.0.0.1:8000/?id=bob"; wait`, "timeout waiting for peer"),
 		run("curl -i 127.0.0.1:8000/stats", "Lab-Replica: 3", `{"requests":0,"waiting":0,"paired":0,"timed_out":0,"canceled":0}`),

@@ -2,7 +2,6 @@ package countercheck
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -141,7 +140,7 @@ func history(ctx context.Context, tg *scenario.Target) (string, error) {
 	err := r.notLinearizable(what)
 	if tg.DrawTo != "" {
 		if derr := check.Draw(tg.DrawTo, FirstWrong(r.ops)); derr != nil {
-			return "", errors.Join(err, fmt.Errorf("drawing the history: %w", derr))
+			return "", fmt.Errorf("%w; drawing the history failed: %v", err, derr)
 		}
 		scenario.Drawn(err, tg.DrawTo)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -178,6 +180,9 @@ func (c Check) Draw(path string, wrong *Wrong) error {
 			Details:         wrong.Detail,
 			BackgroundColor: "#ffd0d0",
 		}})
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
 	}
 	return porcupine.VisualizePath(model, info, path)
 }
