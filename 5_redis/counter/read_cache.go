@@ -15,7 +15,7 @@ import (
 // sent. A cache is a second copy of the state.
 //
 //	go run ./loadtest -subject counter    # the redis-cache row: stale reads
-//	go test -race -run TestCachedReadsAreStale ./5_redis/counter
+//	go test -race -tags lab -run TestCachedReadsAreStale ./5_redis/counter
 
 // The ways /get can read.
 const (
@@ -24,7 +24,7 @@ const (
 )
 
 // cacheFor is how long a replica keeps a counter it read.
-const cacheFor = 200 * time.Millisecond
+const cacheFor = 100 * time.Millisecond
 
 // readCache is a replica's copy of the counters it read.
 type readCache struct {

@@ -22,7 +22,7 @@ const (
 	historyClients = 8
 	historyNames   = 4
 	historyRounds  = 3
-	historyOps     = 20 // per client and round: 480 in all, and the sets and final reads
+	historyOps     = 15 // per client and round: 360 in all, and the sets and reads after each round
 	// historyLimit bounds the check. A check that runs out of time is
 	// reported unknown, never ok.
 	historyLimit = 2 * time.Second
@@ -31,6 +31,14 @@ const (
 	// read counts every increment).
 	settleWait = time.Second
 )
+
+// History is the history check alone, as a scenario, for a test that
+// needs only it: the drive and ConcurrentIncrementsAreExact run it after
+// their load.
+var History = scenario.Scenario{Name: "HistoryIsLinearizable", Run: func(ctx context.Context, tg *scenario.Target) error {
+	_, err := history(ctx, tg)
+	return err
+}}
 
 // historyName is the counter i of the phase's.
 func historyName(i int) string { return "h" + strconv.Itoa(i) }
