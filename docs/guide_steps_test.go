@@ -259,16 +259,17 @@ var lessons = []lesson{
 			"counter     mutex ×3         split          ✓",
 			"counter     redis-getset ×3  lost updates   ✓",
 			"counter     redis ×3         ok             ✓",
+			"counter     redis-cache ×3   stale reads    ✓",
 			"matchmaker  mutex ×3         broken         ✓",
 			"matchmaker  redis ×3         ok             ✓",
 			"notifier    mutex ×3         missed events  ✓",
 			"notifier    redis ×3         ok             ✓",
-			"24 versions in"),
+			"25 versions in"),
 		start("go run ./loadtest -web"),
 		// The whole run, as go run ./loadtest above (75 s warm).
 		awaits("go run ./loadtest -web", "the live page keeps the results until Ctrl-C").within(5 * time.Minute),
 		run("curl -s 127.0.0.1:8080/results.json", `"command": "go run ./loadtest -web",`, `"as_declared": true,`),
-		stopped("go run ./loadtest -web", "loadtest: [3/24] counter naive: race ✓ (", "the live page is at http://127.0.0.1:8080/"),
+		stopped("go run ./loadtest -web", "loadtest: [3/25] counter naive: race ✓ (", "the live page is at http://127.0.0.1:8080/"),
 		// go test -race ./... runs in "before you start".
 	}},
 }

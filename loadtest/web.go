@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,6 +82,7 @@ func startWeb(addr string) (*webPage, error) {
 	mux.HandleFunc("GET /{$}", p.servePage)
 	mux.HandleFunc("GET /events", p.serveEvents)
 	mux.HandleFunc("GET /results.json", p.serveResults)
+	mux.HandleFunc("GET /histories/{name}", p.serveDrawing)
 	mux.HandleFunc("GET /", p.serveAsset)
 	p.srv = &http.Server{
 		Handler:           mux,
@@ -129,6 +131,26 @@ func (p *webPage) Close() {
 func (p *webPage) servePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	http.ServeFileFS(w, r, p.files, "index.html")
+}
+
+// serveDrawing is GET /histories/NAME: the drawing of a history that a
+// row of this run found wrong (result.Drawing), and no other file.
+func (p *webPage) serveDrawing(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	path := ""
+	p.mu.Lock()
+	for _, row := range p.state.Rows {
+		if row != nil && row.Result != nil && row.Result.Drawing != "" && filepath.Base(row.Result.Drawing) == name {
+			path = row.Result.Drawing
+		}
+	}
+	p.mu.Unlock()
+	if path == "" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	http.ServeFile(w, r, path)
 }
 
 // serveAsset is the page's script and style, and uPlot's. A folder, or

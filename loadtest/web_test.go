@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concurrencylab/internal/browsertest"
+	"concurrencylab/internal/labtest"
 	"concurrencylab/internal/scenario"
 	"concurrencylab/internal/server"
 )
@@ -483,4 +485,68 @@ func waitForRun(t *testing.T, tab context.Context, what, expr string) string {
 	v, err := chromedp.Run(ctx, chromedp.Poll[string](expr, chromedp.WithPollingTimeout(0)))
 	require.NoError(t, err, "waiting for %s", what)
 	return v
+}
+
+// TestHistoryDrawnInBrowser runs the stale-read row with the live page:
+// the row links its drawn history, the harness serves it (and nothing
+// else under /histories/), and the drawing shows the clients' operations
+// with the first wrong answer marked. With LAB_SCREENSHOTS=1 it writes
+// docs/history-stale-reads.png, the workshop's picture of it.
+func TestHistoryDrawnInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the cached Redis counter: not in -short")
+	}
+	labtest.NeedCommand(t, "redis-server", "apt-get install redis-server") // the row's Redis; miniredis would do, but slower
+	tab := browsertest.New(t)
+	port, err := server.FreePort()
+	require.NoError(t, err)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	pageURL := "http://" + addr + "/"
+	report := filepath.Join(t.TempDir(), "results.md")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr bytes.Buffer // read once run has returned
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"-web", addr, "-subject", "counter", "-strategy", "redis-cache",
+			"-n", "1000", "-c", "50", "-repeat", "2", "-report", report}, &stdout, &stderr)
+	}()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(pageURL)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, browsertest.Wait, 10*time.Millisecond, "the page is served")
+	browsertest.Do(t, tab, "opening the page", chromedp.Navigate(pageURL))
+	waitForRun(t, tab, "the page to say the run ended", `labPage.state.phase === "ended" && "ended"`)
+
+	href := browsertest.Get(t, tab, "reading the row's link", chromedp.Evaluate[string](
+		`(a => a ? a.getAttribute("href") : "")(document.querySelector("#rows a.drawing"))`))
+	require.Equal(t, "histories/history-5_redis-counter-read-cache-x3.html", href)
+	code, body := get(t, pageURL, href)
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "first wrong answer", "porcupine's drawing, marked")
+	code, _ = get(t, pageURL, "histories/results.md")
+	assert.Equal(t, http.StatusNotFound, code, "only a row's drawing is served")
+
+	browsertest.Do(t, tab, "opening the drawing", chromedp.Navigate(pageURL+href))
+	ops := browsertest.Get(t, tab, "counting the drawn operations", chromedp.Evaluate[int](
+		`document.querySelectorAll(".history-rect").length`))
+	assert.Greater(t, ops, 300, "a rectangle per operation: about 400")
+	// Porcupine's own link scrolls to the first operation it could not
+	// place, and selects its partition: the picture is what it shows.
+	browsertest.Do(t, tab, "showing the first error", chromedp.EmulateViewport(1400, 470))
+	scrolled := browsertest.Get(t, tab, "jumping to the first error", chromedp.Evaluate[bool](`new Promise(done => {
+		document.addEventListener("scrollend", () => done(true), {once: true, capture: true});
+		setTimeout(() => done(false), 3000);
+		document.querySelector("#jump-link").dispatchEvent(new MouseEvent("click", {bubbles: true}));
+	})`, chromedp.EvalAwaitPromise))
+	assert.True(t, scrolled, "porcupine scrolled to the first error")
+	browsertest.ScreenshotViewport(t, tab, "../docs/history-stale-reads.png")
+
+	cancel()
+	<-exit
+	assert.Contains(t, stdout.String(), "history of counter redis-cache ×3 drawn: "+filepath.Join(filepath.Dir(report), "history-5_redis-counter-read-cache-x3.html"))
 }

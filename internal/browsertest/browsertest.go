@@ -109,7 +109,19 @@ func Screenshot(t testing.TB, tab context.Context, path string) []byte {
 	size := Get(t, tab, "measuring the page",
 		chromedp.Evaluate[[2]int64](`[window.innerWidth, document.documentElement.scrollHeight]`))
 	Do(t, tab, "fitting the viewport to the page", chromedp.EmulateViewport(size[0], size[1]))
-	png := Get(t, tab, "taking a screenshot", chromedp.FullScreenshot(100)) // 100: a PNG
+	return save(t, Get(t, tab, "taking a screenshot", chromedp.FullScreenshot(100)), path) // 100: a PNG
+}
+
+// ScreenshotViewport captures what tab's viewport shows, for a page
+// wider than a picture can be; with LAB_SCREENSHOTS=1 it writes it to path,
+// as Screenshot does.
+func ScreenshotViewport(t testing.TB, tab context.Context, path string) []byte {
+	t.Helper()
+	return save(t, Get(t, tab, "taking a screenshot", chromedp.CaptureScreenshot()), path)
+}
+
+func save(t testing.TB, png []byte, path string) []byte {
+	t.Helper()
 	if len(png) == 0 {
 		t.Fatal("the screenshot is empty")
 	}

@@ -141,11 +141,11 @@ func history(ctx context.Context, tg *scenario.Target) (string, error) {
 	what := fmt.Sprintf("history of %d operations on %d counters from %d clients", len(r.ops), historyNames, historyClients)
 	switch check.Outcome {
 	case Linearizable:
-		return fmt.Sprintf("%s, linearizable (checked in %v)", what, check.Took.Round(time.Millisecond)), nil
+		return fmt.Sprintf("%s, linearizable (checked in %v)", what, roundTook(check.Took)), nil
 	case Unknown:
 		return "", HistoryUnchecked.Errorf("%s: not checked within %v", what, historyLimit)
 	}
-	err := r.notLinearizable(what)
+	err := r.notLinearizable(fmt.Sprintf("%s, checked in %v", what, roundTook(check.Took)))
 	if tg.DrawTo != "" {
 		if derr := check.Draw(tg.DrawTo, FirstWrong(r.ops)); derr != nil {
 			return "", fmt.Errorf("%w; drawing the history failed: %v", err, derr)
@@ -219,4 +219,12 @@ func firstErr(first, err error) error {
 		return first
 	}
 	return err
+}
+
+// roundTook rounds a check's time for the evidence: 312µs, 4.2ms.
+func roundTook(d time.Duration) time.Duration {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond)
+	}
+	return d.Round(100 * time.Microsecond)
 }

@@ -205,8 +205,18 @@ function renderTable() {
       cells = [cell(row.subject), cell(row.strategy), cell(loading ? "under load…" : "stopping…", "verdict"), cell(""),
         cell("", "num"), cell("", "num"), cell(loading ? "" : "its server is stopping; the verdict comes after", "evidence")];
     } else {
+      const evidence = cell(r.evidence, "evidence");
+      if (r.drawing) {
+        // The history this row found wrong, drawn: the harness serves it.
+        const a = document.createElement("a");
+        a.href = "histories/" + encodeURIComponent(r.drawing.split("/").pop());
+        a.target = "_blank";
+        a.className = "drawing";
+        a.textContent = "the history, drawn";
+        evidence.append(" ", a);
+      }
       cells = [cell(r.subject), cell(r.strategy), cell(r.verdict, "verdict"), cell(r.mark, r.as_declared ? "mark good" : "mark bad"),
-        numCell(r.rps_text), numCell(r.ratio_text), cell(r.evidence, "evidence")];
+        numCell(r.rps_text), numCell(r.ratio_text), evidence];
     }
     tr.replaceChildren(...cells);
     return tr;
