@@ -82,15 +82,10 @@ func (r *recorder) do(ctx context.Context, op Op) (Op, error) {
 	return op, nil
 }
 
-// history sends a mix of increments and reads, two to one, from
-// historyClients clients at once on historyNames counters, in
-// historyRounds rounds with every counter set between them; after each
-// round it reads each counter until it counts the round's increments (a
-// lost update if it never does). It records every operation and checks
-// the history against the contract (CheckHistory). If it is not linearizable, it names the
-// first wrong answer (FirstWrong) and, where tg.DrawTo is set, draws the
-// history there.
-func history(ctx context.Context, tg *scenario.Target) (string, error) {
+// record sends history's operations and records them: it returns the
+// recorder with the history, or the error of a server that died, hung or
+// lost increments.
+func record(ctx context.Context, tg *scenario.Target) (*recorder, error) {
 	r := &recorder{tg: tg, start: time.Now()}
 	setAll := func(val int64) error {
 		for i := range historyNames {
@@ -102,7 +97,7 @@ func history(ctx context.Context, tg *scenario.Target) (string, error) {
 	}
 	for round := range historyRounds {
 		if err := setAll(int64(round) * 1000); err != nil {
-			return "", err
+			return nil, err
 		}
 		errs := make(chan error, historyClients)
 		for c := range historyClients {
@@ -126,17 +121,33 @@ func history(ctx context.Context, tg *scenario.Target) (string, error) {
 			first = firstErr(first, <-errs)
 		}
 		if first != nil {
-			return "", first
+			return nil, first
 		}
 		// Each counter must come to count the round's increments: read
 		// until it does. Still short, they were lost.
 		for name, want := range lastCounts(r.ops) {
 			if err := r.settled(ctx, name, want); err != nil {
-				return "", err
+				return nil, err
 			}
 		}
 	}
 
+	return r, nil
+}
+
+// history sends a mix of increments and reads, two to one, from
+// historyClients clients at once on historyNames counters, in
+// historyRounds rounds with every counter set between them; after each
+// round it reads each counter until it counts the round's increments (a
+// lost update if it never does). It records every operation and checks
+// the history against the contract (CheckHistory). If it is not linearizable, it names the
+// first wrong answer (FirstWrong) and, where tg.DrawTo is set, draws the
+// history there.
+func history(ctx context.Context, tg *scenario.Target) (string, error) {
+	r, err := record(ctx, tg)
+	if err != nil {
+		return "", err
+	}
 	check := CheckHistory(r.ops, historyLimit)
 	what := fmt.Sprintf("history of %d operations on %d counters from %d clients", len(r.ops), historyNames, historyClients)
 	switch check.Outcome {
@@ -145,7 +156,7 @@ func history(ctx context.Context, tg *scenario.Target) (string, error) {
 	case Unknown:
 		return "", HistoryUnchecked.Errorf("%s: not checked within %v", what, historyLimit)
 	}
-	err := r.notLinearizable(fmt.Sprintf("%s, checked in %v", what, roundTook(check.Took)))
+	err = r.notLinearizable(fmt.Sprintf("%s, checked in %v", what, roundTook(check.Took)))
 	if tg.DrawTo != "" {
 		if derr := check.Draw(tg.DrawTo, FirstWrong(r.ops)); derr != nil {
 			return "", fmt.Errorf("%w; drawing the history failed: %v", err, derr)
