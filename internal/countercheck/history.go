@@ -23,6 +23,9 @@ const (
 	historyNames   = 4
 	historyRounds  = 3
 	historyOps     = 15 // per client and round: 360 in all, and the sets and reads after each round
+	// historyOpsRace is historyOps under the race detector, which slows
+	// every request several times over: the test kit's history is smaller.
+	historyOpsRace = 8
 	// historyLimit bounds the check. A check that runs out of time is
 	// reported unknown, never ok.
 	historyLimit = 2 * time.Second
@@ -103,7 +106,7 @@ func record(ctx context.Context, tg *scenario.Target) (*recorder, error) {
 		for c := range historyClients {
 			go func() {
 				rng := rand.New(rand.NewPCG(uint64(round), uint64(c)))
-				for range historyOps {
+				for range opsPerRound() {
 					op := Op{Client: c, Kind: "inc", Name: historyName(rng.IntN(historyNames))}
 					if rng.IntN(3) == 0 {
 						op.Kind = "get"
@@ -238,4 +241,12 @@ func roundTook(d time.Duration) time.Duration {
 		return d.Round(time.Microsecond)
 	}
 	return d.Round(100 * time.Microsecond)
+}
+
+// opsPerRound is each client's operations in a round of the history.
+func opsPerRound() int {
+	if scenario.RaceEnabled {
+		return historyOpsRace
+	}
+	return historyOps
 }
