@@ -12,6 +12,12 @@
 //     value+1: updates are lost, and the race detector sees nothing,
 //     because the race is between processes (inc_getset.go).
 //
+// And -read cache, BROKEN ON PURPOSE another way: each replica answers /get
+// from a copy of what it read, kept for a moment. Every increment is
+// counted, yet reads go back in time, which only a history of the answers
+// shows (read_cache.go; go run ./loadtest -subject counter -strategy
+// redis-cache).
+//
 // Run three replicas behind a proxy on :8000, and Redis, with:
 //
 //	go run ./loadtest/cluster 5_redis/counter &
