@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"time"
 
 	"concurrencylab/internal/counterapi"
 	"concurrencylab/internal/scenario"
@@ -63,7 +62,7 @@ func prepareBadInput(ctx context.Context, tg *scenario.Target) (func(context.Con
 	// A server whose reads come from a copy (a cache) may not show the
 	// counters set yet: wait until it does, so that no case is blamed for
 	// a stale read, which the history check names.
-	if _, err := scenario.Await(ctx, settleWait, 20*time.Millisecond, func() (bool, error) {
+	if _, err := scenario.Await(ctx, settleWait, settlePoll, func() (bool, error) {
 		return unchangedByBadInput(ctx, c) == nil, nil
 	}); err != nil {
 		return nil, err

@@ -201,7 +201,7 @@ func splitAcross(ctx context.Context, tg *scenario.Target, name string, answered
 // settleWait, and returns what it read then; an error if it never did.
 func caughtUpAfter(ctx context.Context, c *Client, name string, want int64) (int64, error) {
 	var val int64
-	ok, err := scenario.Await(ctx, settleWait, 20*time.Millisecond, func() (bool, error) {
+	ok, err := scenario.Await(ctx, settleWait, settlePoll, func() (bool, error) {
 		var err error
 		val, err = c.Get(ctx, name)
 		return val >= want, err

@@ -33,6 +33,7 @@ const (
 	// to tell a lost update (it stays short) from a stale read (a later
 	// read counts every increment).
 	settleWait = time.Second
+	settlePoll = 20 * time.Millisecond // between those reads
 )
 
 // History is the history check alone, as a scenario, for a test that
@@ -215,7 +216,7 @@ func lastCounts(ops []Op) map[string]count {
 // passed: still short, increments answered ok were lost.
 func (r *recorder) settled(ctx context.Context, name string, want count) error {
 	var last Op
-	ok, err := scenario.Await(ctx, settleWait, 20*time.Millisecond, func() (bool, error) {
+	ok, err := scenario.Await(ctx, settleWait, settlePoll, func() (bool, error) {
 		var err error
 		last, err = r.do(ctx, Op{Kind: "get", Name: name})
 		return last.Status == http.StatusOK && last.Value >= want.set+want.incs, err
