@@ -360,35 +360,21 @@ func TestWebPageInBrowser(t *testing.T) {
 		t.Skip("builds and runs the counter's versions: not in -short")
 	}
 	tab := browsertest.New(t)
-	port, err := server.FreePort()
-	require.NoError(t, err)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	pageURL := "http://" + addr + "/"
-
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr bytes.Buffer // read once run has returned
-	exit := make(chan int, 1)
-	// The harness, as `go run ./loadtest -web ADDR ...` runs it: this
-	// test's, until cancel.
 	// The counter's versions, quickly; with LAB_SCREENSHOTS=1, the whole
 	// lab as the README's `go run ./loadtest -web` runs it, so that the
-	// screenshots in docs/ show what the room sees.
-	args, only := []string{"-web", addr, "-subject", "counter", "-replicas=false",
-		"-n", "1500", "-c", "50", "-repeat", "2", "-short", "-json"}, options{subjects: []string{"counter"}}
+	// screenshots in docs/ show what the room sees. Each row's load lasts
+	// about a second, so that the live rate is measured (every rateEvery)
+	// several times under load: with 1500 requests, some runs drew only one.
+	args, only := []string{"-subject", "counter", "-replicas=false",
+		"-n", "3000", "-c", "50", "-repeat", "2", "-short", "-json"}, options{subjects: []string{"counter"}}
 	whole := os.Getenv("LAB_SCREENSHOTS") == "1"
 	if whole {
-		args, only = []string{"-web", addr}, options{replicas: true}
+		args, only = nil, options{replicas: true}
 	}
-	go func() { exit <- run(ctx, args, &stdout, &stderr) }()
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(pageURL)
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	}, browsertest.Wait, 10*time.Millisecond, "the page is served")
-	browsertest.Do(t, tab, "opening the page", chromedp.Navigate(pageURL))
+	h := runWithPage(t, ctx, tab, args...)
+	pageURL, exit, stdout, stderr := h.url, h.exit, &h.stdout, &h.stderr
 
 	// Mid-run: a few rows done, one under load, the rest pending; unless
 	// the run was quicker than the browser.
@@ -478,6 +464,35 @@ func TestWebPageInBrowser(t *testing.T) {
 
 // waitForRun polls expr in tab until it is a string, for as long as a run
 // of the harness may take, and returns it.
+// pageRun is the harness run with its live page by runWithPage.
+type pageRun struct {
+	url            string   // the page's
+	exit           chan int // the harness's exit status, once run returns
+	stdout, stderr bytes.Buffer
+}
+
+// runWithPage runs the harness with -web on a free port and args after it,
+// as `go run ./loadtest -web ADDR ...` does, until ctx ends, and opens its
+// page in tab once it is served. Read stdout and stderr once exit has
+// sent.
+func runWithPage(t *testing.T, ctx, tab context.Context, args ...string) *pageRun {
+	t.Helper()
+	port, err := server.FreePort()
+	require.NoError(t, err)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	h := &pageRun{url: "http://" + addr + "/", exit: make(chan int, 1)}
+	go func() { h.exit <- run(ctx, append([]string{"-web", addr}, args...), &h.stdout, &h.stderr) }()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(h.url)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, browsertest.Wait, 10*time.Millisecond, "the page is served")
+	browsertest.Do(t, tab, "opening the page", chromedp.Navigate(h.url))
+	return h
+}
+
 func waitForRun(t *testing.T, tab context.Context, what, expr string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, webRunWait)
@@ -498,28 +513,12 @@ func TestHistoryDrawnInBrowser(t *testing.T) {
 	}
 	labtest.NeedCommand(t, "redis-server", "apt-get install redis-server") // the row's Redis; miniredis would do, but slower
 	tab := browsertest.New(t)
-	port, err := server.FreePort()
-	require.NoError(t, err)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	pageURL := "http://" + addr + "/"
 	report := filepath.Join(t.TempDir(), "results.md")
-
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr bytes.Buffer // read once run has returned
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"-web", addr, "-subject", "counter", "-strategy", "redis-cache",
-			"-n", "1000", "-c", "50", "-repeat", "2", "-report", report}, &stdout, &stderr)
-	}()
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(pageURL)
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	}, browsertest.Wait, 10*time.Millisecond, "the page is served")
-	browsertest.Do(t, tab, "opening the page", chromedp.Navigate(pageURL))
+	h := runWithPage(t, ctx, tab, "-subject", "counter", "-strategy", "redis-cache",
+		"-n", "1000", "-c", "50", "-repeat", "2", "-report", report)
+	pageURL := h.url
 	waitForRun(t, tab, "the page to say the run ended", `labPage.state.phase === "ended" && "ended"`)
 
 	href := browsertest.Get(t, tab, "reading the row's link", chromedp.Evaluate[string](
@@ -547,6 +546,6 @@ func TestHistoryDrawnInBrowser(t *testing.T) {
 	browsertest.ScreenshotViewport(t, tab, "../docs/history-stale-reads.png")
 
 	cancel()
-	<-exit
-	assert.Contains(t, stdout.String(), "history of counter redis-cache ×3 drawn: "+filepath.Join(filepath.Dir(report), "history-5_redis-counter-read-cache-x3.html"))
+	<-h.exit
+	assert.Contains(t, h.stdout.String(), "history of counter redis-cache ×3 drawn: "+filepath.Join(filepath.Dir(report), "history-5_redis-counter-read-cache-x3.html"))
 }
